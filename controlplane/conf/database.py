@@ -1,0 +1,33 @@
+"""[database] (cell1) and [api_database] connections."""
+from oslo_config import cfg
+
+_common = [
+    cfg.IntOpt("max_retries", default=10, min=1,
+               help="Times a transaction is retried on deadlock or lost connection."),
+    cfg.IntOpt("max_pool_size", default=10, min=1, help="Connections kept per engine."),
+    cfg.IntOpt("max_overflow", default=20, min=0, help="Extra connections under load."),
+    cfg.IntOpt("pool_timeout", default=30, min=1, help="Seconds to wait for a pooled connection."),
+    cfg.IntOpt("connection_recycle_time", default=3600, min=1,
+               help="Seconds after which a pooled connection is replaced."),
+]
+
+database_opts = [
+    cfg.StrOpt("connection", secret=True,
+               default="mysql+pymysql://root@127.0.0.1/controlplane_cell1",
+               help="SQLAlchemy URL of this cell's database."),
+] + _common
+
+api_database_opts = [
+    cfg.StrOpt("connection", secret=True,
+               default="mysql+pymysql://root@127.0.0.1/controlplane_api",
+               help="SQLAlchemy URL of the API database."),
+] + [o for o in _common]
+
+
+def register_opts(conf):
+    conf.register_opts(database_opts, group="database")
+    conf.register_opts(api_database_opts, group="api_database")
+
+
+def list_opts():
+    return [("database", database_opts), ("api_database", api_database_opts)]
