@@ -1,0 +1,479 @@
+"""Instances, faults and instance actions of a cell database.
+
+Follows Nova's ``nova.db.main.api`` instance functions: soft delete
+(``deleted = id``), ``read_deleted`` = ``"no" | "yes" | "only"``,
+``instance_update_and_get_original`` with ``expected_task_state`` as a
+compare-and-swap, ``instance_fault_create`` and the instance action
+records behind ``os-instance-actions``.
+
+Instance dicts have every column of ``instances``; the JSON column
+``metadata`` is returned under the key ``"metadata"``.
+"""
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from controlplane import exception
+from controlplane.db.engine import retry_on_db_error, row_to_dict
+from controlplane.db.models_cell import (Instance, InstanceAction,
+                                         InstanceActionEvent, InstanceFault)
+from controlplane.db.services import utcnow
+
+LOG = logging.getLogger(__name__)
+
+_t = Instance.__table__
+_faults = InstanceFault.__table__
+_actions = InstanceAction.__table__
+_events = InstanceActionEvent.__table__
+
+COLUMNS = frozenset(c.name for c in _t.c)
+#: keys list_instances accepts as sort keys
+SORT_KEYS = frozenset(COLUMNS - {"flavor", "metadata", "system_metadata", "user_data"})
+
+
+class InstanceNotFound(exception.NotFound):
+    """No such instance in this cell (HTTP 404)."""
+
+    def __init__(self, instance_uuid):
+        super().__init__("Instance %s could not be found." % instance_uuid)
+        self.instance_uuid = instance_uuid
+
+
+class UnexpectedTaskStateError(exception.Conflict):
+    """The compare-and-swap of :func:`update_instance` failed (HTTP 409).
+
+    :ivar expected: dict of the expected ``task_state``/``vm_state`` lists.
+    :ivar actual: dict of the ``task_state`` and ``vm_state`` found.
+    """
+    def __init__(self, instance_uuid, expected, actual):
+        super().__init__("Conflict updating instance %s. Expected: %s. Actual: %s"
+                         % (instance_uuid, expected, actual))
+        self.instance_uuid = instance_uuid
+        self.expected = expected
+        self.actual = actual
+
+
+class UnexpectedDeletingTaskStateError(UnexpectedTaskStateError):
+    """The CAS failed because the instance is being deleted (Nova's name)."""
+
+
+#: The ``marker`` of a paginated list is not in this cell (HTTP 400).
+MarkerNotFound = exception.MarkerNotFound
+
+
+def _as_list(expected):
+    if expected is None:
+        return None
+    if isinstance(expected, (list, tuple, set, frozenset)):
+        return list(expected)
+    return [expected]
+
+
+def _in_clause(column, values):
+    """``column IN values`` where a None in values means IS NULL."""
+    non_null = [v for v in values if v is not None]
+    conds = []
+    if non_null:
+        conds.append(column.in_(non_null))
+    if len(non_null) != len(values):
+        conds.append(column.is_(None))
+    if not conds:
+        return sa.false()
+    return sa.or_(*conds)
+
+
+def _deleted_clause(read_deleted):
+    if read_deleted == "no":
+        return _t.c.deleted == 0
+    if read_deleted == "only":
+        return _t.c.deleted != 0
+    if read_deleted == "yes":
+        return sa.true()
+    raise ValueError("read_deleted must be 'no', 'yes' or 'only', not %r" % read_deleted)
+
+
+def _clean_values(values):
+    out = {k: v for k, v in values.items() if k in COLUMNS}
+    if "metadata_" in values and "metadata" not in out:
+        out["metadata"] = values["metadata_"]
+    return out
+
+
+@retry_on_db_error
+def create_instance(engine, values):
+    """Insert an instance; ``values`` must hold ``uuid``, ``project_id``,
+    ``user_id`` and ``flavor`` (the flavor snapshot dict). Unknown keys are
+    ignored. Idempotent on ``uuid``: when the instance already exists (a
+    redelivered message) the existing row is returned unchanged.
+
+    :returns: the instance dict.
+    """
+    row = _clean_values(values)
+    row.setdefault("metadata", {})
+    row.setdefault("system_metadata", {})
+    row.setdefault("deleted", 0)
+    try:
+        with engine.begin() as conn:
+            conn.execute(_t.insert().values(**row))
+    except sa_exc.IntegrityError:
+        LOG.info("instance %s already exists; create is a no-op", row.get("uuid"))
+    with engine.connect() as conn:
+        got = conn.execute(sa.select(_t).where(_t.c.uuid == row["uuid"])).first()
+    return row_to_dict(got)
+
+
+def get_instance(engine, instance_uuid, read_deleted="no"):
+    """The instance dict; raises InstanceNotFound.
+
+    :param read_deleted: ``"no"`` (default) hides soft-deleted rows,
+        ``"yes"`` shows them too, ``"only"`` shows only them.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(_t).where(
+            _t.c.uuid == instance_uuid, _deleted_clause(read_deleted))).first()
+    if row is None:
+        raise InstanceNotFound(instance_uuid)
+    return row_to_dict(row)
+
+
+def _apply_filters(query, filters):
+    filters = dict(filters or {})
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if key == "uuid":
+            query = query.where(_t.c.uuid.in_(_as_list(value)))
+        elif key in ("name", "display_name"):
+            # Nova matches the name as a regular expression; LIKE covers
+            # the common substring case portably.
+            query = query.where(_t.c.display_name.like("%" + str(value) + "%"))
+        elif key in ("changes-since", "changes_since"):
+            query = query.where(_t.c.updated_at >= value)
+        elif key in ("changes-before", "changes_before"):
+            query = query.where(_t.c.updated_at <= value)
+        elif key in ("image", "image_ref"):
+            query = query.where(_t.c.image_ref == value)
+        elif key == "flavor":
+            query = query.where(_t.c.flavor["flavorid"].as_string() == str(value))
+        elif key == "host":
+            query = query.where(_t.c.host.in_(_as_list(value)))
+        elif key in ("vm_state", "task_state"):
+            query = query.where(_in_clause(_t.c[key], _as_list(value)))
+        elif key == "deleted":
+            continue  # handled by read_deleted
+        elif key in COLUMNS:
+            query = query.where(_t.c[key].in_(_as_list(value)))
+        else:
+            raise ValueError("unknown instance filter %r" % key)
+    return query
+
+
+def _normalise_sort(sort):
+    """``sort`` is a list of ``(key, "asc"|"desc")``; default Nova's
+    ``created_at desc, id desc``; ``id`` is always appended as tie-break."""
+    sort = list(sort or [("created_at", "desc")])
+    out = []
+    for key, direction in sort:
+        if key not in SORT_KEYS:
+            raise ValueError("invalid sort key %r" % key)
+        if direction not in ("asc", "desc"):
+            raise ValueError("invalid sort direction %r" % direction)
+        out.append((key, direction))
+    if not any(k == "id" for k, _ in out):
+        out.append(("id", out[-1][1] if out else "desc"))
+    return out
+
+
+def _marker_clause(sort, marker_row):
+    """Rows strictly after ``marker_row`` in ``sort`` order (keyset)."""
+    ors = []
+    for i, (key, direction) in enumerate(sort):
+        ands = []
+        for prev_key, _ in sort[:i]:
+            mval = marker_row[prev_key]
+            ands.append(_t.c[prev_key].is_(None) if mval is None else _t.c[prev_key] == mval)
+        mval = marker_row[key]
+        col = _t.c[key]
+        if mval is None:
+            # NULLs sort first ascending in MySQL/SQLite: after NULL come non-NULLs
+            ands.append(col.is_not(None) if direction == "asc" else sa.false())
+        elif direction == "asc":
+            ands.append(col > mval)
+        else:
+            ands.append(sa.or_(col < mval, col.is_(None)))
+        ors.append(sa.and_(*ands))
+    return sa.or_(*ors)
+
+
+def list_instances(engine, project_id=None, filters=None, limit=None, marker=None,
+                   sort=None, read_deleted="no"):
+    """Instances of this cell as dicts, paginated like Nova's
+    ``instance_get_all_by_filters_sort``.
+
+    :param project_id: only this project's instances (None: all projects).
+    :param filters: dict; keys ``uuid`` (list), ``name`` (substring),
+        ``changes-since``/``changes-before`` (datetime), ``image``,
+        ``flavor`` (flavorid), ``host``, ``vm_state``/``task_state`` (value
+        or list, None allowed), or any other column for equality.
+    :param limit: most rows returned (None: all).
+    :param marker: uuid of the last instance of the previous page; raises
+        MarkerNotFound when it is not in this cell.
+    :param sort: list of ``(key, "asc"|"desc")``; default
+        ``[("created_at", "desc")]`` (+ ``id`` as tie-break).
+    """
+    sort = _normalise_sort(sort)
+    query = sa.select(_t).where(_deleted_clause(read_deleted))
+    if project_id is not None:
+        query = query.where(_t.c.project_id == project_id)
+    query = _apply_filters(query, filters)
+    with engine.connect() as conn:
+        if marker is not None:
+            mrow = conn.execute(sa.select(_t).where(_t.c.uuid == marker)).first()
+            if mrow is None:
+                raise MarkerNotFound(marker=marker)
+            query = query.where(_marker_clause(sort, row_to_dict(mrow)))
+        order = [(_t.c[k].asc() if d == "asc" else _t.c[k].desc()) for k, d in sort]
+        query = query.order_by(*order)
+        if limit is not None:
+            query = query.limit(int(limit))
+        return [row_to_dict(r) for r in conn.execute(query)]
+
+
+def list_instances_by_host(engine, hosts, read_deleted="no"):
+    """Instances whose ``host`` is one of ``hosts`` (str or list)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(_t).where(
+            _t.c.host.in_(_as_list(hosts)), _deleted_clause(read_deleted)).order_by(_t.c.id))
+        return [row_to_dict(r) for r in rows]
+
+
+@retry_on_db_error
+def update_instance(engine, instance_uuid, values, expected_vm_state=None,
+                    expected_task_state=None):
+    """Update a (not deleted) instance as a compare-and-swap.
+
+    ``expected_task_state`` / ``expected_vm_state``: None means "do not
+    check"; a value or a list means the current state must be one of them,
+    where a None *inside* the list means "no task" (Nova's
+    ``expected_task_state=[None]``). The check and the write are one
+    ``UPDATE ... WHERE uuid = :u AND task_state IN (...)``, the
+    serialisation point Galera certifies.
+
+    :returns: the updated instance dict.
+    :raises InstanceNotFound: no such (non-deleted) instance.
+    :raises UnexpectedTaskStateError: the states did not match (409);
+        ``UnexpectedDeletingTaskStateError`` when the task is ``deleting``.
+    """
+    vals = _clean_values(values)
+    vals.pop("uuid", None)
+    vals.pop("id", None)
+    vals["updated_at"] = utcnow()
+    exp_task = _as_list(expected_task_state)
+    exp_vm = _as_list(expected_vm_state)
+    where = [_t.c.uuid == instance_uuid, _t.c.deleted == 0]
+    if exp_task is not None:
+        where.append(_in_clause(_t.c.task_state, exp_task))
+    if exp_vm is not None:
+        where.append(_in_clause(_t.c.vm_state, exp_vm))
+    with engine.begin() as conn:
+        res = conn.execute(_t.update().where(*where).values(**vals))
+        row = conn.execute(sa.select(_t).where(_t.c.uuid == instance_uuid,
+                                               _t.c.deleted == 0)).first()
+    if row is None:
+        raise InstanceNotFound(instance_uuid)
+    row = row_to_dict(row)
+    if res.rowcount == 0:
+        actual = {"task_state": row["task_state"], "vm_state": row["vm_state"]}
+        expected = {"task_state": exp_task, "vm_state": exp_vm}
+        if row["task_state"] == "deleting":
+            raise UnexpectedDeletingTaskStateError(instance_uuid, expected, actual)
+        raise UnexpectedTaskStateError(instance_uuid, expected, actual)
+    return row
+
+
+@retry_on_db_error
+def soft_delete_instance(engine, instance_uuid):
+    """Mark the instance deleted the Nova way: ``deleted = id``,
+    ``deleted_at = terminated_at = now``, ``vm_state = "deleted"``,
+    ``task_state = None``. Idempotent: deleting a deleted instance returns
+    its deleted row; raises InstanceNotFound when it never existed."""
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(_t.update().where(_t.c.uuid == instance_uuid, _t.c.deleted == 0).values(
+            deleted=_t.c.id, deleted_at=now, terminated_at=now, vm_state="deleted",
+            task_state=None, updated_at=now))
+        row = conn.execute(sa.select(_t).where(_t.c.uuid == instance_uuid)).first()
+    if row is None:
+        raise InstanceNotFound(instance_uuid)
+    return row_to_dict(row)
+
+
+@retry_on_db_error
+def add_fault(engine, instance_uuid, code, message, details=None, host=None):
+    """Record an ``instance_faults`` row (shown as the server's ``fault``).
+
+    :param code: HTTP-like code (500 for build failures, as Nova).
+    :param message: short text, cut to 255 characters.
+    :param details: long text (traceback) or None.
+    """
+    with engine.begin() as conn:
+        res = conn.execute(_faults.insert().values(
+            instance_uuid=instance_uuid, code=int(code), message=str(message)[:255],
+            details=details, host=host, created_at=utcnow()))
+        fid = res.inserted_primary_key[0]
+        return row_to_dict(conn.execute(sa.select(_faults).where(_faults.c.id == fid)).first())
+
+
+def get_latest_fault(engine, instance_uuid):
+    """The newest fault dict of the instance, or None."""
+    return get_latest_faults(engine, [instance_uuid]).get(instance_uuid)
+
+
+def get_latest_faults(engine, instance_uuids):
+    """``{instance_uuid: newest fault dict}`` for those that have one."""
+    uuids = list(instance_uuids)
+    if not uuids:
+        return {}
+    out = {}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(_faults).where(_faults.c.instance_uuid.in_(uuids))
+                            .order_by(_faults.c.id))
+        for r in rows:
+            out[r.instance_uuid] = row_to_dict(r)
+    return out
+
+
+def _find_action(conn, instance_uuid, request_id):
+    return conn.execute(sa.select(_actions).where(
+        _actions.c.instance_uuid == instance_uuid,
+        _actions.c.request_id == request_id).order_by(_actions.c.id.desc())).first()
+
+
+@retry_on_db_error
+def record_action(engine, instance_uuid, action, request_id, user_id=None,
+                  project_id=None, message=None):
+    """Start an instance action (``os-instance-actions``): one row per
+    (instance, request_id). Idempotent: a second call for the same request
+    returns the existing action. :returns: the action dict."""
+    with engine.begin() as conn:
+        row = _find_action(conn, instance_uuid, request_id)
+        if row is None:
+            conn.execute(_actions.insert().values(
+                action=action, instance_uuid=instance_uuid, request_id=request_id,
+                user_id=user_id, project_id=project_id, message=message,
+                start_time=utcnow()))
+            row = _find_action(conn, instance_uuid, request_id)
+        return row_to_dict(row)
+
+
+@retry_on_db_error
+def finish_action(engine, instance_uuid, request_id, message=None):
+    """Set the action's ``finish_time`` (and ``message``, e.g. ``"Error"``)."""
+    with engine.begin() as conn:
+        values = {"finish_time": utcnow()}
+        if message is not None:
+            values["message"] = message
+        conn.execute(_actions.update().where(
+            _actions.c.instance_uuid == instance_uuid,
+            _actions.c.request_id == request_id).values(**values))
+
+
+@retry_on_db_error
+def record_action_event(engine, instance_uuid, request_id, event, finish=False,
+                        result=None, traceback=None, host=None, action=None,
+                        user_id=None, project_id=None):
+    """Start or finish an event of the action of ``request_id``.
+
+    ``finish=False`` inserts an event (``start_time`` now), creating the
+    action named ``action`` first when the request has none (a service
+    acting without an API call). ``finish=True`` sets ``finish_time`` and
+    ``result`` (``"Success"``/``"Error"``) on the newest unfinished event of
+    that name, and marks the action ``message = "Error"`` on error.
+    :returns: the event dict.
+    """
+    with engine.begin() as conn:
+        act = _find_action(conn, instance_uuid, request_id)
+        if act is None:
+            conn.execute(_actions.insert().values(
+                action=action or event, instance_uuid=instance_uuid,
+                request_id=request_id, user_id=user_id, project_id=project_id,
+                start_time=utcnow()))
+            act = _find_action(conn, instance_uuid, request_id)
+        if not finish:
+            res = conn.execute(_events.insert().values(
+                action_id=act.id, event=event, start_time=utcnow(), host=host))
+            eid = res.inserted_primary_key[0]
+        else:
+            ev = conn.execute(sa.select(_events).where(
+                _events.c.action_id == act.id, _events.c.event == event)
+                .order_by(_events.c.finish_time.is_(None).desc(), _events.c.id.desc())).first()
+            if ev is None:
+                res = conn.execute(_events.insert().values(
+                    action_id=act.id, event=event, start_time=utcnow(), host=host))
+                eid = res.inserted_primary_key[0]
+            else:
+                eid = ev.id
+            conn.execute(_events.update().where(_events.c.id == eid).values(
+                finish_time=utcnow(), result=result or "Success", traceback=traceback))
+            if (result or "Success") != "Success":
+                conn.execute(_actions.update().where(_actions.c.id == act.id)
+                             .values(message="Error"))
+        return row_to_dict(conn.execute(sa.select(_events).where(_events.c.id == eid)).first())
+
+
+def event_succeeded(engine, instance_uuid, request_id, event):
+    """True when ``event`` of the request's action finished with Success:
+    lets a handler recognise a redelivered message it already completed."""
+    with engine.connect() as conn:
+        act = _find_action(conn, instance_uuid, request_id)
+        if act is None:
+            return False
+        row = conn.execute(sa.select(_events.c.id).where(
+            _events.c.action_id == act.id, _events.c.event == event,
+            _events.c.result == "Success")).first()
+        return row is not None
+
+
+def list_actions(engine, instance_uuid):
+    """Actions of the instance, newest first (dicts)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(_actions).where(_actions.c.instance_uuid == instance_uuid)
+                            .order_by(_actions.c.start_time.desc(), _actions.c.id.desc()))
+        return [row_to_dict(r) for r in rows]
+
+
+def get_action(engine, instance_uuid, request_id):
+    """The action of ``request_id`` with its ``events`` list, or None."""
+    with engine.connect() as conn:
+        act = _find_action(conn, instance_uuid, request_id)
+        if act is None:
+            return None
+        out = row_to_dict(act)
+        rows = conn.execute(sa.select(_events).where(_events.c.action_id == act.id)
+                            .order_by(_events.c.id))
+        out["events"] = [row_to_dict(r) for r in rows]
+        return out
+
+
+def get_instance_hosts(engine, instance_uuids):
+    """``{uuid: host}`` of the non-deleted instances among ``instance_uuids``
+    (for SameHostFilter / DifferentHostFilter and server groups)."""
+    uuids = list(instance_uuids or [])
+    if not uuids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(_t.c.uuid, _t.c.host).where(
+            _t.c.uuid.in_(uuids), _t.c.deleted == 0))
+        return {r.uuid: r.host for r in rows}
+
+
+def count_instances_by_host(engine, hosts=None):
+    """``{host: number of non-deleted instances}`` (optionally for ``hosts``)."""
+    query = (sa.select(_t.c.host, sa.func.count()).where(_t.c.deleted == 0,
+                                                          _t.c.host.is_not(None))
+             .group_by(_t.c.host))
+    if hosts is not None:
+        query = query.where(_t.c.host.in_(_as_list(hosts)))
+    with engine.connect() as conn:
+        return {h: n for h, n in conn.execute(query)}
