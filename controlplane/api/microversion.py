@@ -1,0 +1,107 @@
+"""Microversion negotiation (Nova's API guide "Microversions").
+
+The client asks with ``OpenStack-API-Version: compute 2.x`` or the legacy
+``X-OpenStack-Nova-API-Version: 2.x``; ``latest`` means the maximum.
+No header means 2.1. A malformed value is 400, a well-formed one outside
+``[MIN_VERSION, MAX_VERSION]`` is 406. Responses carry both headers and
+``Vary``.
+"""
+import functools
+import re
+
+from controlplane.api import faults
+from controlplane.api.versions import MAX_VERSION, MIN_VERSION
+
+HEADER = "OpenStack-API-Version"
+LEGACY_HEADER = "X-OpenStack-Nova-API-Version"
+SERVICE_TYPE = "compute"
+_RE = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
+
+
+@functools.total_ordering
+class APIVersion:
+    """A microversion ``major.minor``, comparable with another APIVersion
+    or a ``(major, minor)`` tuple: ``APIVersion(2, 53) >= (2, 47)``."""
+
+    __slots__ = ("major", "minor")
+
+    def __init__(self, major, minor):
+        self.major, self.minor = int(major), int(minor)
+
+    @classmethod
+    def parse(cls, text):
+        """``"2.53"`` or ``"latest"`` → APIVersion.
+
+        :raises faults.BadRequest: malformed.
+        """
+        text = (text or "").strip()
+        if text.lower() == "latest":
+            return cls(*MAX_VERSION)
+        m = _RE.match(text)
+        if not m:
+            raise faults.BadRequest(
+                "Invalid format of the API version %r: use major.minor, e.g. 2.1, "
+                "or 'latest'." % text)
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    def _t(self):
+        return (self.major, self.minor)
+
+    @staticmethod
+    def _other(other):
+        if isinstance(other, APIVersion):
+            return other._t()
+        return tuple(other)
+
+    def __eq__(self, other):
+        try:
+            return self._t() == self._other(other)
+        except TypeError:
+            return NotImplemented
+
+    def __lt__(self, other):
+        return self._t() < self._other(other)
+
+    def __hash__(self):
+        return hash(self._t())
+
+    def __str__(self):
+        return "%d.%d" % self._t()
+
+    __repr__ = __str__
+
+
+def from_headers(headers):
+    """The microversion a request asks for.
+
+    :param headers: a case-insensitive mapping (werkzeug headers).
+    :raises faults.BadRequest: malformed header.
+    :raises faults.NotAcceptable: outside the served range.
+    """
+    value = None
+    raw = headers.get(HEADER)
+    if raw:
+        # "compute 2.53" possibly among other services, comma separated
+        for part in raw.split(","):
+            bits = part.strip().split()
+            if len(bits) == 2 and bits[0].lower() == SERVICE_TYPE:
+                value = bits[1]
+            elif len(bits) != 2:
+                raise faults.BadRequest("Invalid %s header %r" % (HEADER, raw))
+    if value is None:
+        value = headers.get(LEGACY_HEADER)
+    if not value:
+        return APIVersion(*MIN_VERSION)
+    version = APIVersion.parse(value)
+    if not (MIN_VERSION <= version._t() <= MAX_VERSION):
+        raise faults.NotAcceptable(
+            "Version %s is not supported by the API. Minimum is %d.%d and maximum "
+            "is %d.%d." % ((version,) + MIN_VERSION + MAX_VERSION))
+    return version
+
+
+def response_headers(version):
+    """Headers to add to every versioned response."""
+    return {HEADER: "%s %s" % (SERVICE_TYPE, version),
+            LEGACY_HEADER: str(version),
+            "Vary": "%s, %s" % (HEADER, LEGACY_HEADER)}

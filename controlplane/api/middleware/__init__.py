@@ -1,0 +1,1 @@
+"""WSGI middleware of the API pipeline (see :func:`controlplane.api.app.create_app`)."""

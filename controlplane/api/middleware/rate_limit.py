@@ -1,0 +1,57 @@
+"""Per-client rate limiting with the ``limits`` library ([rate_limit]).
+
+Runs before token validation (rate limit → Keystone → policy → quota →
+database → RPC), so the project is not known yet: the counter key is the
+client address plus a hash of ``X-Auth-Token`` (or, with noauth2 and no
+token, the claimed ``X-Project-Id``). Over the limit the answer is 429
+``overLimit`` with ``Retry-After`` seconds. With ``storage_uri =
+memcached://...`` all workers share the counters.
+"""
+import hashlib
+import logging
+import math
+import time
+
+import limits
+from limits import storage as limits_storage
+from limits import strategies
+
+from controlplane.api import faults
+
+LOG = logging.getLogger(__name__)
+
+
+def client_key(environ):
+    """The rate-limit key of a request (never contains the token itself)."""
+    addr = environ.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip() or \
+        environ.get("REMOTE_ADDR", "-")
+    token = environ.get("HTTP_X_AUTH_TOKEN")
+    if token:
+        who = "t:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    else:
+        who = "p:" + environ.get("HTTP_X_PROJECT_ID", "-")
+    return "%s|%s" % (addr, who)
+
+
+class RateLimit:
+    """WSGI middleware applying ``limit_string`` (e.g. ``"100/second;1000/minute"``)."""
+
+    def __init__(self, app, limit_string, storage_uri="memory://"):
+        self.app = app
+        self.items = limits.parse_many(limit_string)
+        self.storage = limits_storage.storage_from_string(storage_uri)
+        self.limiter = strategies.MovingWindowRateLimiter(self.storage)
+
+    def __call__(self, environ, start_response):
+        key = client_key(environ)
+        for item in self.items:
+            if not self.limiter.hit(item, "controlplane-api", key):
+                stats = self.limiter.get_window_stats(item, "controlplane-api", key)
+                retry = max(1, int(math.ceil(stats.reset_time - time.time())))
+                LOG.warning("rate limit %s exceeded for %s; retry after %ds",
+                            item, key, retry)
+                err = faults.TooManyRequests(
+                    "This request was rate-limited.", headers={"Retry-After": str(retry)},
+                    extra={"retryAfter": str(retry)})
+                return faults.wsgi_response(start_response, err)
+        return self.app(environ, start_response)

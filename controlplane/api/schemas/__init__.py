@@ -1,0 +1,1 @@
+"""JSON schemas of request bodies (Draft 4), one module per resource."""

@@ -1,0 +1,1 @@
+"""Response builders (views) of API resources."""

@@ -1,0 +1,1 @@
+"""Image service (Glance) client used by the API to validate imageRef."""
