@@ -143,12 +143,14 @@ class Stack:
             self._rabbitmqctl("add_vhost", self.vhost, check=False)
             self._rabbitmqctl("set_permissions", "-p", self.vhost,
                               self.info.get("rabbit_user", "guest"), ".*", ".*", ".*")
-            self._manage("db", "sync")
+            self._manage("api_db", "sync")
             self._manage("cell_v2", "map_cell0", "--database_connection",
                          self.db_url("cell0"))
-            self._manage("cell_v2", "create_cell", "--name", "cell1", "--uuid",
-                         CELL1_UUID, "--transport-url", self.transport_url,
-                         "--database_connection", self.db_url("cell1"))
+            self._manage("db", "sync")
+            if CELL1_UUID not in self._manage("cell_v2", "list_cells").stdout:
+                self._manage("cell_v2", "create_cell", "--name", "cell1", "--uuid",
+                             CELL1_UUID, "--transport-url", self.transport_url,
+                             "--database_connection", self.db_url("cell1"))
 
     def drop(self):
         """Drop the stack's databases and vhost (the stack must be down)."""
