@@ -72,7 +72,7 @@ def main():
     stack.stop()
     stack.drop()
     stack.prepare()
-    hosts = ["bench-%d" % i for i in range(args.hosts)] if args.hosts > 1 else ["bench"]
+    hosts = ["bench"] + ["bench-%d" % i for i in range(1, args.hosts)]
     stack.start(expect_hosts=hosts)
     try:
         admin_token, _ = token_for(info, "admin")
