@@ -52,3 +52,14 @@ class RequestContext:
     def admin(cls):
         """A context for a service acting on its own (periodic tasks, manage)."""
         return cls(roles=["admin"])
+
+    @classmethod
+    def coerce(cls, ctxt):
+        """The context an RPC endpoint method was given, as a RequestContext:
+        ``None`` → :meth:`admin` (a call without context), a dict (as sent
+        on the wire) → :meth:`from_dict`, anything else is returned as is."""
+        if ctxt is None:
+            return cls.admin()
+        if isinstance(ctxt, dict):
+            return cls.from_dict(ctxt)
+        return ctxt

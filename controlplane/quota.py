@@ -69,6 +69,16 @@ def get_usage(project_id, user_id=None):
     return usage
 
 
+def _check_limit(resource, value):
+    """Raise exception.Invalid unless ``resource`` is one of
+    :data:`RESOURCES` and ``value`` (int) is -1 (unlimited) or more."""
+    if resource not in RESOURCES:
+        raise exception.Invalid("Unknown quota resource %s." % resource)
+    if value < -1:
+        raise exception.Invalid("Quota limit %s for %s must be -1 or greater."
+                                % (value, resource))
+
+
 def set_project_limits(project_id, limits, force=False):
     """Set per-project limits (admin).
 
@@ -81,11 +91,7 @@ def set_project_limits(project_id, limits, force=False):
     """
     usage = None
     for resource, value in limits.items():
-        if resource not in RESOURCES:
-            raise exception.Invalid("Unknown quota resource %s." % resource)
-        if value < -1:
-            raise exception.Invalid("Quota limit %s for %s must be -1 or greater."
-                                    % (value, resource))
+        _check_limit(resource, value)
         if not force and value != -1 and resource in COUNTED:
             if usage is None:
                 usage = get_usage(project_id)
@@ -104,11 +110,7 @@ def delete_project_limits(project_id):
 def set_class_limits(class_name, limits):
     """Set limits of a quota class (admin). Values ≥ -1."""
     for resource, value in limits.items():
-        if resource not in RESOURCES:
-            raise exception.Invalid("Unknown quota resource %s." % resource)
-        if value < -1:
-            raise exception.Invalid("Quota limit %s for %s must be -1 or greater."
-                                    % (value, resource))
+        _check_limit(resource, value)
     db_quotas.set_class_quotas(class_name, limits)
 
 

@@ -13,6 +13,7 @@ import flask
 from werkzeug import exceptions as wz_exc
 
 from controlplane import exception as cp_exc
+from controlplane.importutils import import_optional
 from controlplane.api import faults, microversion
 from controlplane.api.compute import RESOURCE_MODULES
 from controlplane.api.middleware import (auth, context as ctx_mw, rate_limit,
@@ -86,7 +87,6 @@ def _handle_any(err):
 
 def create_flask_app(conf):
     """The Flask app alone (no middleware), with every resource blueprint."""
-    import importlib
     app = flask.Flask("controlplane.api")
     app.config["CONTROLPLANE_CONF"] = conf
     app.config["MAX_CONTENT_LENGTH"] = None
@@ -100,11 +100,8 @@ def create_flask_app(conf):
     app.register_error_handler(Exception, _handle_any)
     for name in RESOURCE_MODULES:
         modname = "controlplane.api.compute." + name
-        try:
-            mod = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name != modname:
-                raise
+        mod = import_optional(modname)
+        if mod is None:
             LOG.warning("API resource module %s is missing; its routes are not served",
                         modname)
             continue

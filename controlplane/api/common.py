@@ -110,6 +110,24 @@ def req_version():
     return v if v is not None else APIVersion(2, 1)
 
 
+def non_negative_int_param(name, default):
+    """The query parameter ``name`` as an int ≥ 0, ``default`` when absent.
+
+    :raises faults.BadRequest: not an integer, or negative (Nova's
+        "<name> param must be an integer" / "... must be positive").
+    """
+    raw = flask.request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise faults.BadRequest("%s param must be an integer" % name)
+    if value < 0:
+        raise faults.BadRequest("%s param must be positive" % name)
+    return value
+
+
 def paginate_params(max_limit=None):
     """``(limit, marker)`` from the query string.
 
@@ -118,16 +136,7 @@ def paginate_params(max_limit=None):
     """
     from controlplane.conf import CONF
     cap = max_limit or CONF.api.max_limit
-    raw = flask.request.args.get("limit")
-    limit = cap
-    if raw is not None:
-        try:
-            limit = int(raw)
-        except ValueError:
-            raise faults.BadRequest("limit param must be an integer")
-        if limit < 0:
-            raise faults.BadRequest("limit param must be positive")
-        limit = min(limit, cap)
+    limit = min(non_negative_int_param("limit", cap), cap)
     marker = flask.request.args.get("marker") or None
     return limit, marker
 

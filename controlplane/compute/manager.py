@@ -28,6 +28,7 @@ from controlplane.compute.driver import load_driver
 from controlplane.compute.resource_tracker import ResourceTracker
 from controlplane.conf import CONF
 from controlplane.context import RequestContext
+from controlplane.db import cells as db_cells
 from controlplane.db import compute_nodes as cn_db
 from controlplane.db import engine as db_engine
 from controlplane.db import instances as inst_db
@@ -38,14 +39,6 @@ LOG = logging.getLogger(__name__)
 SOFT_REBOOT_STATES = [states.REBOOTING, states.REBOOT_PENDING, states.REBOOT_STARTED]
 HARD_REBOOT_STATES = [states.REBOOTING_HARD, states.REBOOT_PENDING_HARD,
                       states.REBOOT_STARTED_HARD]
-
-
-def _ctxt(ctxt):
-    if ctxt is None:
-        return RequestContext.admin()
-    if isinstance(ctxt, dict):
-        return RequestContext.from_dict(ctxt)
-    return ctxt
 
 
 class ComputeManager:
@@ -62,7 +55,7 @@ class ComputeManager:
     """
 
     def __init__(self, host=None, driver=None, engine=None, conductor_api=None,
-                 cells_db=None):
+                 cells_db=db_cells):
         self.host = host or CONF.host
         self.driver = driver or load_driver(CONF.compute.compute_driver, self.host)
         self.engine = engine if engine is not None else db_engine.cell_engine()
@@ -70,7 +63,7 @@ class ComputeManager:
             from controlplane.conductor.rpcapi import ConductorAPI
             conductor_api = ConductorAPI()
         self.conductor_api = conductor_api
-        self._cells_db = cells_db
+        self.cells_db = cells_db
         self.tracker = ResourceTracker(self.driver, self.engine)
 
     # -- helpers -----------------------------------------------------------
@@ -78,13 +71,6 @@ class ComputeManager:
     def hosts(self):
         """Host names this service answers for (the driver's nodes)."""
         return list(self.driver.get_available_nodes())
-
-    @property
-    def cells_db(self):
-        if self._cells_db is None:
-            from controlplane.db import cells
-            self._cells_db = cells
-        return self._cells_db
 
     def _get(self, instance_uuid):
         try:
@@ -192,7 +178,7 @@ class ComputeManager:
         on another host, or already spawning (a duplicate delivery) is left
         alone.
         """
-        ctxt = _ctxt(ctxt)
+        ctxt = RequestContext.coerce(ctxt)
         request_spec = request_spec or {}
         inst = self._get(instance_uuid)
         if inst is None:
@@ -270,7 +256,7 @@ class ComputeManager:
     # -- power actions ---------------------------------------------------------
     def stop_instance(self, ctxt, instance_uuid, **kwargs):
         """Power off: ``vm_state stopped``, power SHUTDOWN, no task."""
-        ctxt = _ctxt(ctxt)
+        ctxt = RequestContext.coerce(ctxt)
         event = "compute_stop_instance"
         inst = self._get(instance_uuid)
         if inst is None or self._already_done(ctxt, instance_uuid, event):
@@ -285,7 +271,7 @@ class ComputeManager:
 
     def start_instance(self, ctxt, instance_uuid, **kwargs):
         """Power on: ``vm_state active``, power RUNNING, no task."""
-        ctxt = _ctxt(ctxt)
+        ctxt = RequestContext.coerce(ctxt)
         event = "compute_start_instance"
         inst = self._get(instance_uuid)
         if inst is None or self._already_done(ctxt, instance_uuid, event):
@@ -300,7 +286,7 @@ class ComputeManager:
 
     def reboot_instance(self, ctxt, instance_uuid, reboot_type="SOFT", **kwargs):
         """Reboot (``SOFT`` or ``HARD``); ends ``active`` with power RUNNING."""
-        ctxt = _ctxt(ctxt)
+        ctxt = RequestContext.coerce(ctxt)
         reboot_type = (reboot_type or "SOFT").upper()
         event = "compute_reboot_instance"
         inst = self._get(instance_uuid)
@@ -335,7 +321,7 @@ class ComputeManager:
         """Delete: driver destroy, claim released, soft delete
         (``vm_state deleted``), mapping queued for delete. Idempotent: an
         instance already deleted only gets its claim released again."""
-        ctxt = _ctxt(ctxt)
+        ctxt = RequestContext.coerce(ctxt)
         inst = self._get(instance_uuid)
         if inst is None:
             LOG.info("instance %s already deleted", instance_uuid)

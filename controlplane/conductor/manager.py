@@ -27,12 +27,16 @@ fault when none is left or ``[scheduler] max_attempts`` is reached.
 import logging
 import traceback
 
+from controlplane import exception
 from controlplane.compute import states
 from controlplane.conf import CONF
 from controlplane.context import RequestContext
+from controlplane.db import build_requests as db_build_requests
+from controlplane.db import cells as db_cells
 from controlplane.db import compute_nodes as cn_db
 from controlplane.db import engine as db_engine
 from controlplane.db import instances as inst_db
+from controlplane.db import server_groups as db_server_groups
 from controlplane.db.engine import CELL0_UUID
 from controlplane.db.services import utcnow
 
@@ -49,14 +53,6 @@ _INSTANCE_KEYS = (
     "image_ref", "key_name", "key_data", "user_data", "config_drive", "access_ip_v4",
     "access_ip_v6", "locked", "launch_index", "reservation_id", "metadata",
     "system_metadata", "progress", "created_at")
-
-
-def _ctxt(ctxt):
-    if ctxt is None:
-        return RequestContext.admin()
-    if isinstance(ctxt, dict):
-        return RequestContext.from_dict(ctxt)
-    return ctxt
 
 
 def _default_host_az(host):
@@ -87,22 +83,27 @@ class ConductorManager:
         :mod:`controlplane.db.cells` (default that module).
     :param build_requests_db: module-like object with the functions of
         :mod:`controlplane.db.build_requests` (default that module).
+    :param server_groups_db: module-like object with ``get_group_hosts`` of
+        :mod:`controlplane.db.server_groups` (default that module).
     :param cell_engine: ``f(cell_mapping) -> Engine`` (default
         :func:`controlplane.db.engine.cell_engine`).
     :param host_az: ``f(host) -> zone name`` (default
         :func:`controlplane.db.aggregates.get_host_az`).
     """
 
-    def __init__(self, scheduler_api=None, compute_api=None, cells_db=None,
-                 build_requests_db=None, cell_engine=None, host_az=None):
+    def __init__(self, scheduler_api=None, compute_api=None, cells_db=db_cells,
+                 build_requests_db=db_build_requests,
+                 server_groups_db=db_server_groups,
+                 cell_engine=None, host_az=None):
         self._scheduler_api = scheduler_api
         self._compute_api = compute_api
-        self._cells_db = cells_db
-        self._br_db = build_requests_db
+        self.cells_db = cells_db
+        self.br_db = build_requests_db
+        self.sg_db = server_groups_db
         self._cell_engine = cell_engine or db_engine.cell_engine
         self._get_host_az = host_az or _default_host_az
 
-    # -- collaborators (imported lazily) --------------------------------------
+    # -- RPC clients (made on first use) ---------------------------------------
     @property
     def scheduler_api(self):
         if self._scheduler_api is None:
@@ -116,20 +117,6 @@ class ConductorManager:
             from controlplane.compute.rpcapi import ComputeAPI
             self._compute_api = ComputeAPI()
         return self._compute_api
-
-    @property
-    def cells_db(self):
-        if self._cells_db is None:
-            from controlplane.db import cells
-            self._cells_db = cells
-        return self._cells_db
-
-    @property
-    def br_db(self):
-        if self._br_db is None:
-            from controlplane.db import build_requests
-            self._br_db = build_requests
-        return self._br_db
 
     def _cell(self, cell_uuid):
         return self.cells_db.get_cell_mapping(uuid=cell_uuid)
@@ -153,7 +140,7 @@ class ConductorManager:
             ``image``, ``availability_zone``, ``instance_group``
             (``uuid``), ``num_instances``.
         """
-        ctxt = _ctxt(ctxt)
+        ctxt = RequestContext.coerce(ctxt)
         pending = []
         for build_request, spec in zip(build_requests, request_specs):
             instance_uuid = build_request.get("instance_uuid") or \
@@ -203,7 +190,7 @@ class ConductorManager:
         :param attempt: number of the attempt about to be made (first
             reschedule: 2).
         """
-        ctxt = _ctxt(ctxt)
+        ctxt = RequestContext.coerce(ctxt)
         request_spec = request_spec or {}
         alternates = list(alternates or [])
         mapping = self._get_mapping(instance_uuid)
@@ -306,35 +293,30 @@ class ConductorManager:
         return True
 
     def _populate_group_info(self, spec):
-        """Fill ``instance_group.hosts`` and ``members`` from the API DB and
-        the cells (Nova's ``_populate_group_info``)."""
+        """Fill ``instance_group.hosts`` and ``members`` of the request spec
+        from the API DB and the cells (Nova's ``_populate_group_info``),
+        through :func:`controlplane.db.server_groups.get_group_hosts`.
+
+        A group deleted since the API accepted the request, or unreadable
+        databases, leave the spec as the API made it (logged)."""
         group = spec.get("instance_group")
         if not group or not group.get("uuid"):
             return
-        getter = getattr(self.br_db, "get_instance_group", None)
-        if getter is None:
-            return
         try:
-            info = getter(group["uuid"])
-        except Exception:  # noqa: BLE001
-            LOG.exception("could not read server group %s", group["uuid"])
+            info = self.sg_db.get_group_hosts(group["uuid"])
+        except exception.InstanceGroupNotFound:
+            LOG.info("server group %s of the request no longer exists", group["uuid"])
             return
-        if not info:
-            return
-        members = list(info.get("members") or [])
-        hosts = set()
-        try:
-            for cell in self.cells_db.list_cell_mappings(include_cell0=False):
-                hosts.update(h for h in inst_db.get_instance_hosts(
-                    self._engine(cell), members).values() if h)
         except Exception:  # noqa: BLE001
-            LOG.exception("could not read the hosts of server group %s", group["uuid"])
+            LOG.exception("could not read server group %s or its hosts", group["uuid"])
+            return
+        found = info["group"]
         group = dict(group)
-        group["members"] = members
-        group["hosts"] = sorted(hosts)
-        group.setdefault("policy", info.get("policy"))
-        group.setdefault("policies", info.get("policies"))
-        group.setdefault("rules", info.get("rules"))
+        group["members"] = list(found.get("members") or [])
+        group["hosts"] = list(info["hosts"])
+        group.setdefault("policy", found.get("policy"))
+        group.setdefault("policies", found.get("policies"))
+        group.setdefault("rules", found.get("rules"))
         spec["instance_group"] = group
 
     def _host_az(self, host, spec):

@@ -18,17 +18,12 @@ from sqlalchemy import exc as sa_exc
 
 from controlplane import exception
 from controlplane.db.engine import api_engine, retry_on_db_error, row_to_dict
-from controlplane.db.models_api import (BuildRequest, InstanceGroup,
-                                        InstanceGroupMember,
-                                        InstanceGroupPolicy, RequestSpec)
+from controlplane.db.models_api import BuildRequest, RequestSpec
 
 LOG = logging.getLogger(__name__)
 
 _br = BuildRequest.__table__
 _rs = RequestSpec.__table__
-_groups = InstanceGroup.__table__
-_policies = InstanceGroupPolicy.__table__
-_members = InstanceGroupMember.__table__
 
 
 class BuildRequestNotFound(exception.NotFound):
@@ -162,31 +157,3 @@ def delete_request_spec(instance_uuid):
     with api_engine().begin() as conn:
         res = conn.execute(_rs.delete().where(_rs.c.instance_uuid == instance_uuid))
     return res.rowcount > 0
-
-
-def get_instance_group(group_uuid):
-    """Server group by uuid as ``{"uuid", "name", "project_id", "user_id",
-    "policies": [str], "policy": str|None, "rules": dict, "members": [uuid]}``
-    or None. Used by the conductor to fill ``request_spec["instance_group"]``
-    before scheduling (Nova's ``_populate_group_info``)."""
-    with api_engine().connect() as conn:
-        grp = conn.execute(sa.select(_groups).where(_groups.c.uuid == group_uuid)).first()
-        if grp is None:
-            return None
-        out = row_to_dict(grp)
-        pols = conn.execute(sa.select(_policies).where(_policies.c.group_id == grp.id)
-                            .order_by(_policies.c.id)).all()
-        mems = conn.execute(sa.select(_members.c.instance_uuid).where(
-            _members.c.group_id == grp.id).order_by(_members.c.id)).all()
-    out["policies"] = [p.policy for p in pols]
-    out["policy"] = out["policies"][0] if out["policies"] else None
-    rules = {}
-    for p in pols:
-        if p.rules:
-            try:
-                rules.update(json.loads(p.rules))
-            except ValueError:
-                pass
-    out["rules"] = rules
-    out["members"] = [m.instance_uuid for m in mems]
-    return out

@@ -13,18 +13,17 @@ certification rejects one of two writers on different nodes), counts,
 inserts the instance mappings, build requests and request specs, recounts
 and rolls everything back with :class:`QuotaOverLimit` when over a limit.
 """
-import json
 import logging
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql as mysql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from controlplane.db import build_requests as db_build_requests
 from controlplane.db import engine as db_engine
 from controlplane.db.engine import retry_on_db_error
-from controlplane.db.models_api import (BuildRequest, InstanceGroup, InstanceMapping,
-                                        KeyPair, ProjectQuotaGeneration, Quota,
-                                        QuotaClass, RequestSpec)
+from controlplane.db.models_api import (InstanceGroup, InstanceMapping, KeyPair,
+                                        ProjectQuotaGeneration, Quota, QuotaClass)
 
 LOG = logging.getLogger(__name__)
 
@@ -32,8 +31,6 @@ _q = Quota.__table__
 _qc = QuotaClass.__table__
 _gen = ProjectQuotaGeneration.__table__
 _im = InstanceMapping.__table__
-_br = BuildRequest.__table__
-_rs = RequestSpec.__table__
 _kp = KeyPair.__table__
 _ig = InstanceGroup.__table__
 
@@ -173,7 +170,12 @@ def count_usage(project_id, user_id=None):
 
 # --- check and create ----------------------------------------------------
 
-def _bump_generation(conn, project_id):
+def bump_project_generation(conn, project_id):
+    """Insert or increment the project's ``project_quota_generations`` row
+    inside the caller's transaction ``conn``: the serialisation point of a
+    quota check-and-create of that project (concurrent creates queue on the
+    row lock; on Galera one of two writers on different nodes fails
+    certification and is retried). See docs/architecture.md, Quota."""
     _upsert(conn, _gen, {"project_id": project_id, "generation": 1},
             {"generation": _gen.c.generation + 1})
 
@@ -211,7 +213,7 @@ def create_instances_within_quota(project_id, user_id, instances, limits):
         trans = conn.begin()
         try:
             # serialisation point: every create of this project queues here
-            _bump_generation(conn, project_id)
+            bump_project_generation(conn, project_id)
             usage = _count_instances(conn, project_id)
             overs = _overs(usage, requested, limits)
             if overs:
@@ -222,15 +224,11 @@ def create_instances_within_quota(project_id, user_id, instances, limits):
                     project_id=project_id, user_id=user_id, queued_for_delete=False,
                     vcpus=int(inst["vcpus"]), memory_mb=int(inst["memory_mb"])))
                 if inst.get("build_request") is not None:
-                    conn.execute(_br.insert().values(
-                        instance_uuid=inst["instance_uuid"], project_id=project_id,
-                        instance=json.dumps(inst["build_request"], default=str,
-                                            sort_keys=True)))
+                    db_build_requests.create_build_request_in(
+                        conn, inst["instance_uuid"], project_id, inst["build_request"])
                 if inst.get("request_spec") is not None:
-                    conn.execute(_rs.insert().values(
-                        instance_uuid=inst["instance_uuid"],
-                        spec=json.dumps(inst["request_spec"], default=str,
-                                        sort_keys=True)))
+                    db_build_requests.create_request_spec_in(
+                        conn, inst["instance_uuid"], inst["request_spec"])
             # recount: with the generation row held this equals usage+requested
             after = _count_instances(conn, project_id)
             used_before = {k: after[k] - requested[k] for k in after}

@@ -20,20 +20,19 @@ import json
 import logging
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 
 from controlplane import exception
 from controlplane.db import engine as db_engine
 from controlplane.db import models_api as m
 from controlplane.db import models_cell as mc
 from controlplane.db.engine import new_uuid, retry_on_db_error
+from controlplane.db.quotas import bump_project_generation
 
 LOG = logging.getLogger(__name__)
 
 GRP = m.InstanceGroup.__table__
 POL = m.InstanceGroupPolicy.__table__
 MEM = m.InstanceGroupMember.__table__
-GEN = m.ProjectQuotaGeneration.__table__
 IMAP = m.InstanceMapping.__table__
 CELLS = m.CellMapping.__table__
 INST = mc.Instance.__table__
@@ -43,19 +42,6 @@ POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
 
 def _engine():
     return db_engine.api_engine()
-
-
-def _bump_generation(conn, project_id):
-    """Serialise quota check-and-create of one project on its generation row
-    (see docs/architecture.md, Quota)."""
-    if conn.dialect.name == "mysql":
-        stmt = mysql.insert(GEN).values(project_id=project_id, generation=1)
-        conn.execute(stmt.on_duplicate_key_update(generation=GEN.c.generation + 1))
-    else:  # pragma: no cover - tests run on MariaDB
-        res = conn.execute(sa.update(GEN).where(GEN.c.project_id == project_id)
-                           .values(generation=GEN.c.generation + 1))
-        if res.rowcount == 0:
-            conn.execute(sa.insert(GEN).values(project_id=project_id, generation=1))
 
 
 def _load_many(conn, rows):
@@ -114,7 +100,7 @@ def create_group(project_id, user_id, name, policy, rules=None, limit=None):
         raise exception.Invalid("Invalid server group policy %s" % policy)
     with _engine().begin() as conn:
         if limit is not None and limit >= 0:
-            _bump_generation(conn, project_id)
+            bump_project_generation(conn, project_id)
             n = conn.execute(sa.select(sa.func.count()).select_from(GRP)
                              .where(GRP.c.project_id == project_id)).scalar_one()
             if n + 1 > limit:

@@ -6,11 +6,12 @@
 reading ``[oslo_policy] policy_file`` on top of those defaults. Rule names
 follow Nova's (``os_compute_api:servers:create`` ...).
 """
-import importlib
 import logging
 import threading
 
 from oslo_policy import policy as oslo_policy
+
+from controlplane.importutils import import_optional
 
 LOG = logging.getLogger(__name__)
 
@@ -32,11 +33,8 @@ def list_rules():
     rules = []
     for name in POLICY_MODULES:
         modname = "controlplane.policies." + name
-        try:
-            mod = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name != modname:
-                raise
+        mod = import_optional(modname)
+        if mod is None:
             LOG.debug("policy module %s not present; skipped", modname)
             continue
         rules.extend(mod.rules)

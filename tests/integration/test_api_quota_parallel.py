@@ -12,8 +12,8 @@ import pytest
 
 from controlplane import quota
 from controlplane.db import cells, quotas as db_quotas
-from tests.unit.test_api_core_fixtures import (MEMBER, _core_dbs, boot_body, env,  # noqa
-                                               fault)
+from tests.unit.api_client import boot_body
+from tests.unit.conftest import api_dbs, cell_mappings, env, wsgi_app  # noqa: F401
 
 pytestmark = pytest.mark.integration
 

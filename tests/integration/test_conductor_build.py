@@ -236,3 +236,24 @@ def test_power_actions_and_delete(stack):
     assert inst["vm_state"] == "deleted"
     assert cn_db.get_allocation(stack.engine, uuid) is None
     assert cells_db.get_instance_mapping(uuid)["queued_for_delete"] is True
+
+
+def test_group_info_read_from_the_databases(conf, api_db, cell_db):
+    """The conductor fills the request spec's server group (members, hosts
+    of the members already placed) from MariaDB via db.server_groups."""
+    from controlplane.db import server_groups
+    cell1 = cells_db.create_cell_mapping(CELL1, "cell1", "rabbit://", cell_db)
+    placed, building = str(uuidlib.uuid4()), str(uuidlib.uuid4())
+    inst_db.create_instance(db_engine.cell_engine(cell1), {
+        "uuid": placed, "project_id": "p1", "user_id": "u1", "host": "h9", "flavor": {}})
+    cells_db.create_instance_mapping(placed, "p1", "u1", 1, 512, cell_id=cell1["id"])
+    group = server_groups.create_group("p1", "u1", "g", "anti-affinity")
+    server_groups.add_members(group["uuid"], [placed, building])
+    spec = {"instance_group": {"uuid": group["uuid"]}}
+    ConductorManager(scheduler_api=object(), compute_api=object())._populate_group_info(spec)
+    assert spec["instance_group"]["members"] == [placed, building]
+    assert spec["instance_group"]["hosts"] == ["h9"]
+    assert spec["instance_group"]["policy"] == "anti-affinity"
+    spec = {"instance_group": {"uuid": str(uuidlib.uuid4()), "policy": "affinity"}}
+    ConductorManager(scheduler_api=object(), compute_api=object())._populate_group_info(spec)
+    assert spec["instance_group"]["policy"] == "affinity" and "hosts" not in spec["instance_group"]

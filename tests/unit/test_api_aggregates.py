@@ -1,8 +1,7 @@
 """/os-aggregates against real databases, validated with tempest's schemas."""
 import pytest
 
-from tests.unit._api_res import (MAX, MEMBER, _res_dbs, add_service, api,  # noqa: F401
-                                 assert_fault, cell1, check)
+from tests.unit.api_client import MAX, MEMBER, add_service, assert_fault, check
 
 V21, V241 = "v2_1.aggregates", "v2_41.aggregates"
 

@@ -1,6 +1,5 @@
 """/os-availability-zone against real databases, validated with tempest's schemas."""
-from tests.unit._api_res import (MAX, MEMBER, _res_dbs, add_service, api,  # noqa: F401
-                                 assert_fault, cell1, check)
+from tests.unit.api_client import MAX, MEMBER, add_service, assert_fault, check
 
 AZ = "v2_1.availability_zone"
 

@@ -9,8 +9,7 @@ import pytest
 from controlplane import policies
 from controlplane.api import app as app_mod
 from controlplane.context import RequestContext
-from tests.unit.test_api_core_fixtures import (ADMIN, MEMBER, Client, _core_dbs,  # noqa
-                                               env, fault)
+from tests.unit.api_client import ADMIN, MEMBER, ApiClient, assert_fault
 
 
 def test_request_id_headers(env):
@@ -20,27 +19,27 @@ def test_request_id_headers(env):
 
 
 def test_unknown_url_and_wrong_method(env):
-    assert fault(env.api.get("/nothing-here"), 404)
+    assert_fault(env.api.get("/nothing-here"), 404)
     r = env.api.get("/nothing-here")
     assert "itemNotFound" in r.get_json()
     r = env.api.request("PATCH", "/limits")
-    fault(r, 405)
+    assert_fault(r, 405)
     assert "badMethod" in r.get_json()
-    fault(env.api.delete("/servers"), 405)
+    assert_fault(env.api.delete("/servers"), 405)
 
 
 def test_unauthenticated_is_401(env):
     r = env.api.get("/servers", who=None)
-    fault(r, 401)
+    assert_fault(r, 401)
 
 
 def test_body_too_large(env):
     env.conf.set_override("max_request_body_size", 1000, "api")
     wsgi = app_mod.create_app(env.conf)
-    api = Client(wsgi)
+    api = ApiClient(wsgi)
     big = json.dumps({"server": {"name": "x" * 2000}})
     r = api.post("/servers", raw=big)
-    fault(r, 413)
+    assert_fault(r, 413)
     assert "requestEntityTooLarge" in r.get_json()
     # chunked body without Content-Length is cut while being read
     r = api.client.open("/v2.1/servers", method="POST", input_stream=None,
@@ -48,17 +47,17 @@ def test_body_too_large(env):
                             "X-User-Id": "u", "X-Project-Id": "p",
                             "Transfer-Encoding": "chunked",
                             "Content-Type": "application/json"})
-    fault(r, 413)
+    assert_fault(r, 413)
 
 
 def test_rate_limit_429(env):
     env.conf.set_override("enabled", True, "rate_limit")
     env.conf.set_override("limit", "3/minute", "rate_limit")
-    api = Client(app_mod.create_app(env.conf))
+    api = ApiClient(app_mod.create_app(env.conf))
     codes = [api.get("/limits").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     r = api.get("/limits")
-    fault(r, 429)
+    assert_fault(r, 429)
     assert int(r.headers["Retry-After"]) >= 1 and "overLimit" in r.get_json()
     # another project (another key) is not limited
     assert api.get("/limits", who=dict(MEMBER, project="proj-q")).status_code == 200
@@ -69,7 +68,7 @@ def test_keystone_strategy_needs_token_but_not_for_versions(env):
     app_mod.create_app(env.conf)           # registers [keystone_authtoken]
     env.conf.set_override("www_authenticate_uri", "http://keystone.test:5000",
                           "keystone_authtoken")
-    api = Client(app_mod.create_app(env.conf))
+    api = ApiClient(app_mod.create_app(env.conf))
     assert api.get("/servers", who=None).status_code == 401
     assert api.get("/", who=None, prefix="").status_code == 200
     assert api.get("/v2.1", who=None, prefix="").status_code == 200
@@ -80,8 +79,8 @@ def test_policy_file_overrides_defaults(env, tmp_path):
     path.write_text('"os_compute_api:limits": "role:admin"\n')
     env.conf.set_override("policy_file", str(path), "oslo_policy")
     policies.reset()
-    api = Client(app_mod.create_app(env.conf))
-    fault(api.get("/limits"), 403)
+    api = ApiClient(app_mod.create_app(env.conf))
+    assert_fault(api.get("/limits"), 403)
     assert api.get("/limits", who=ADMIN).status_code == 200
 
 
@@ -96,9 +95,9 @@ def test_domain_errors_map_to_status(env):
         if kind == "conflict":
             raise exception.Conflict("busy")
         raise RuntimeError("secret detail")
-    assert fault(env.api.get("/_boom/nf"), 404) == "gone"
-    assert fault(env.api.get("/_boom/conflict"), 409) == "busy"
-    msg = fault(env.api.get("/_boom/other"), 500)
+    assert assert_fault(env.api.get("/_boom/nf"), 404) == "gone"
+    assert assert_fault(env.api.get("/_boom/conflict"), 409) == "busy"
+    msg = assert_fault(env.api.get("/_boom/other"), 500)
     assert "secret" not in msg
 
 

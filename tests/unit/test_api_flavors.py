@@ -2,8 +2,7 @@
 responses validated with tempest's schemas (2.1 and 2.60)."""
 import pytest
 
-from tests.unit._api_res import (ADMIN, MAX, MEMBER, OTHER, READER, _res_dbs,  # noqa: F401
-                                 api, assert_fault, cell1, check)
+from tests.unit.api_client import ADMIN, MAX, MEMBER, OTHER, READER, assert_fault, check
 
 V21 = "v2_1.flavors"
 V255 = "v2_55.flavors"

@@ -3,8 +3,7 @@
 import pytest
 
 from controlplane.db import engine as db_engine
-from tests.unit._api_res import (MAX, MEMBER, _res_dbs, add_service, api,  # noqa: F401
-                                 assert_fault, cell1, check)
+from tests.unit.api_client import MAX, MEMBER, add_service, assert_fault, check
 
 INST = "11111111-2222-3333-4444-555555555555"
 

@@ -5,8 +5,7 @@ import hashlib
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from tests.unit._api_res import (ADMIN, MAX, MEMBER, OTHER, _res_dbs, api,  # noqa: F401
-                                 assert_fault, cell1, check)
+from tests.unit.api_client import MAX, MEMBER, OTHER, assert_fault, check
 
 K21, K22 = "v2_1.keypairs", "v2_2.keypairs"
 

@@ -1,8 +1,7 @@
 """GET /limits against tempest's schemas (2.1, 2.36, 2.39, 2.57/2.60)."""
 import pytest
 
-from tests.unit.test_api_core_fixtures import (ADMIN, MEMBER, _core_dbs, boot_body,  # noqa
-                                               check, env)
+from tests.unit.api_client import ADMIN, MEMBER, boot_body, check
 
 LIMITS = {"2.1": "v2_1.limits", "2.36": "v2_36.limits", "2.39": "v2_39.limits",
           "2.60": "v2_57.limits"}

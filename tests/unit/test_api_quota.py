@@ -2,8 +2,7 @@
 2.50, 2.57/2.60) and Nova's validation rules."""
 import pytest
 
-from tests.unit.test_api_core_fixtures import (ADMIN, MEMBER, OTHER, _core_dbs,  # noqa
-                                               boot_body, check, env, fault)
+from tests.unit.api_client import ADMIN, MEMBER, assert_fault, boot_body, check
 
 QS = {"2.1": "v2_1.quotas", "2.36": "v2_36.quotas", "2.60": "v2_57.quotas"}
 QC = {"2.1": "v2_1.quota_classes", "2.50": "v2_50.quota_classes",
@@ -42,27 +41,28 @@ def test_update_and_delete(env, version):
 def test_update_rules(env):
     put = lambda qs, **kw: env.api.put("/os-quota-sets/proj-a", {"quota_set": qs},  # noqa
                                        who=ADMIN, **kw)
-    fault(env.api.put("/os-quota-sets/proj-a", {"quota_set": {"instances": 3}}), 403)
-    fault(put({"instances": -2}), 400)
-    fault(put({"instances": "abc"}), 400)
-    fault(put({"instances": 1.5}), 400)
-    fault(put({"bogus": 1}), 400)
-    fault(put({"floating_ips": 1}, version="2.36"), 400)
-    fault(put({"injected_files": 1}, version="2.57"), 400)
+    assert_fault(env.api.put("/os-quota-sets/proj-a", {"quota_set": {"instances": 3}}), 403)
+    assert_fault(put({"instances": -2}), 400)
+    assert_fault(put({"instances": "abc"}), 400)
+    assert_fault(put({"instances": 1.5}), 400)
+    assert_fault(put({"bogus": 1}), 400)
+    assert_fault(put({"floating_ips": 1}, version="2.36"), 400)
+    assert_fault(put({"injected_files": 1}, version="2.57"), 400)
     assert put({"floating_ips": 1}).status_code == 200          # ignored before 2.36
     assert put({"instances": -1}).get_json()["quota_set"]["instances"] == -1
-    fault(env.api.put("/os-quota-sets/proj-a", raw="{", who=ADMIN), 400)
+    assert_fault(env.api.put("/os-quota-sets/proj-a", raw="{", who=ADMIN), 400)
     # not below usage unless forced
     for _ in range(2):
         assert env.api.post("/servers", boot_body()).status_code == 202
-    msg = fault(put({"instances": 1}), 400)
+    msg = assert_fault(put({"instances": 1}), 400)
     assert "must be greater than or equal to already used" in msg
     assert put({"instances": 1, "force": True}).status_code == 200
-    assert "Quota exceeded for instances" in fault(env.api.post("/servers", boot_body()), 403)
+    msg = assert_fault(env.api.post("/servers", boot_body()), 403)
+    assert "Quota exceeded for instances" in msg
 
 
 def test_member_sees_only_own_quota(env):
-    fault(env.api.get("/os-quota-sets/proj-b", who=MEMBER), 403)
+    assert_fault(env.api.get("/os-quota-sets/proj-b", who=MEMBER), 403)
     assert env.api.get("/os-quota-sets/proj-b/defaults", who=MEMBER).status_code == 200
     assert env.api.get("/os-quota-sets/proj-b", who=ADMIN).status_code == 200
 
@@ -79,6 +79,6 @@ def test_quota_class_default(env, version):
     assert body["instances"] == 20
     # the class default is what projects without their own rows get
     assert env.api.get("/os-quota-sets/proj-a").get_json()["quota_set"]["instances"] == 20
-    fault(env.api.get("/os-quota-class-sets/default", who=MEMBER), 403)
-    fault(env.api.put("/os-quota-class-sets/default",
+    assert_fault(env.api.get("/os-quota-class-sets/default", who=MEMBER), 403)
+    assert_fault(env.api.put("/os-quota-class-sets/default",
                       {"quota_class_set": {"instances": -5}}, who=ADMIN), 400)

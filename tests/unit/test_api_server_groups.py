@@ -6,8 +6,7 @@ import pytest
 from controlplane import exception
 from controlplane.db import engine as db_engine
 from controlplane.db import server_groups as db
-from tests.unit._api_res import (ADMIN, MAX, MEMBER, OTHER, READER, _res_dbs, api,  # noqa: F401
-                                 assert_fault, cell1, check)
+from tests.unit.api_client import ADMIN, MAX, MEMBER, OTHER, READER, assert_fault, check
 
 G21, G213 = "v2_1.server_groups", "v2_13.server_groups"
 

@@ -5,11 +5,9 @@ import pytest
 
 from controlplane.db import build_requests, cells, instances
 from controlplane.db import engine as db_engine
-from tests.unit.test_api_core_fixtures import (ADMIN, IMAGE, MEMBER, OTHER, READER,  # noqa
-                                               _core_dbs, boot_body, check, env, fault,
-                                               place)
+from tests.unit.api_client import (ADMIN, IMAGE, MAX, MEMBER, OTHER, READER, assert_fault,
+                                   boot_body, check, place)
 
-MAX = "2.60"
 SCHEMA = {"2.1": "v2_1.servers", MAX: "v2_57.servers"}
 
 
@@ -93,18 +91,18 @@ def test_show_active_and_error_servers_as_admin(env, version):
 
 def test_other_project_gets_404(env):
     sid = boot(env)
-    fault(env.api.get("/servers/" + sid, who=OTHER), 404)
-    fault(env.api.delete("/servers/" + sid, who=OTHER), 404)
-    fault(env.api.post("/servers/%s/action" % sid, {"os-stop": None}, who=OTHER), 404)
+    assert_fault(env.api.get("/servers/" + sid, who=OTHER), 404)
+    assert_fault(env.api.delete("/servers/" + sid, who=OTHER), 404)
+    assert_fault(env.api.post("/servers/%s/action" % sid, {"os-stop": None}, who=OTHER), 404)
     assert env.api.get("/servers", who=OTHER).get_json()["servers"] == []
     # a reader sees it but may not delete it
     assert env.api.get("/servers/" + sid, who=READER).status_code == 200
-    fault(env.api.delete("/servers/" + sid, who=READER), 403)
+    assert_fault(env.api.delete("/servers/" + sid, who=READER), 403)
 
 
 def test_all_tenants_needs_admin(env):
     boot(env)
-    fault(env.api.get("/servers?all_tenants=1", who=MEMBER), 403)
+    assert_fault(env.api.get("/servers?all_tenants=1", who=MEMBER), 403)
     r = env.api.get("/servers?all_tenants=true", who=ADMIN)
     assert len(r.get_json()["servers"]) == 1
     assert env.api.get("/servers", who=ADMIN).get_json()["servers"] == []
@@ -127,9 +125,9 @@ def test_list_filters_and_pagination(env):
     assert env.api.get("/servers?status=bogus").get_json()["servers"] == []
     assert [s["name"] for s in env.api.get("/servers?name=web-3").get_json()["servers"]] \
         == ["web-3"]
-    fault(env.api.get("/servers?marker=nope"), 400)
-    fault(env.api.get("/servers?limit=-1"), 400)
-    fault(env.api.get("/servers?limit=abc"), 400)
+    assert_fault(env.api.get("/servers?marker=nope"), 400)
+    assert_fault(env.api.get("/servers?limit=-1"), 400)
+    assert_fault(env.api.get("/servers?limit=abc"), 400)
     # host filter only for admins (ignored for members)
     assert len(env.api.get("/servers?host=host1").get_json()["servers"]) == 4
     r = env.api.get("/servers?all_tenants=1&host=host1", who=ADMIN)
@@ -140,7 +138,7 @@ def test_list_filters_and_pagination(env):
 def test_update(env, version):
     kw = {"networks": "none"} if version == MAX else {}
     sid = boot(env, version=version, **kw)
-    fault(env.api.put("/servers/" + sid, {"server": {"name": "x"}}, version=version), 409)
+    assert_fault(env.api.put("/servers/" + sid, {"server": {"name": "x"}}, version=version), 409)
     place(env, sid)
     change = {"name": "renamed"}
     if version != "2.1":
@@ -151,16 +149,16 @@ def test_update(env, version):
     assert server["name"] == "renamed"
     if version != "2.1":
         assert server["description"] == "hello"
-    fault(env.api.put("/servers/" + sid, {"server": {"description": "x"}}, version="2.1"),
+    assert_fault(env.api.put("/servers/" + sid, {"server": {"description": "x"}}, version="2.1"),
           400)
-    fault(env.api.put("/servers/" + sid, {"server": {"name": ""}}), 400)
+    assert_fault(env.api.put("/servers/" + sid, {"server": {"name": ""}}), 400)
 
 
 def test_delete_build_request(env):
     sid = boot(env)
     r = env.api.delete("/servers/" + sid)
     assert r.status_code == 204 and not r.data
-    fault(env.api.get("/servers/" + sid), 404)
+    assert_fault(env.api.get("/servers/" + sid), 404)
     assert not build_requests.build_request_exists(sid)
     assert env.casts.of("terminate_instance") == []
 
@@ -183,7 +181,7 @@ def test_delete_in_cell0_is_local(env):
     sid = boot(env)
     place(env, sid, cell=env.cell0, host=None, vm_state="error", power_state=0)
     assert env.api.delete("/servers/" + sid).status_code == 204
-    fault(env.api.get("/servers/" + sid), 404)
+    assert_fault(env.api.get("/servers/" + sid), 404)
     assert env.casts.of("terminate_instance") == []
     assert env.api.get("/limits").get_json()["limits"]["absolute"]["totalInstancesUsed"] == 0
 
@@ -214,24 +212,25 @@ def test_delete_in_cell0_is_local(env):
     ({}, 400, "server"),
 ])
 def test_create_bad_input(env, body, code, text):
-    msg = fault(env.api.post("/servers", body), code)
+    msg = assert_fault(env.api.post("/servers", body), code)
     assert text in msg
     assert env.casts.calls == []
 
 
 def test_create_bad_json(env):
-    fault(env.api.post("/servers", raw="{not json"), 400)
-    fault(env.api.post("/servers", raw="[1, 2]"), 400)
-    fault(env.api.post("/servers", raw=""), 400)
+    assert_fault(env.api.post("/servers", raw="{not json"), 400)
+    assert_fault(env.api.post("/servers", raw="[1, 2]"), 400)
+    assert_fault(env.api.post("/servers", raw=""), 400)
 
 
 def test_create_image_checks(env):
     env.images["queued"] = dict(env.images[IMAGE], id="queued", status="queued")
     env.images["big"] = dict(env.images[IMAGE], id="big", min_ram=4096)
     env.images["disk"] = dict(env.images[IMAGE], id="disk", min_disk=50)
-    assert "not active" in fault(env.api.post("/servers", boot_body(image="queued")), 400)
-    assert "memory" in fault(env.api.post("/servers", boot_body(image="big")), 400)
-    assert "disk" in fault(env.api.post("/servers", boot_body(image="disk", flavor="2")), 400)
+    assert "not active" in assert_fault(env.api.post("/servers", boot_body(image="queued")), 400)
+    assert "memory" in assert_fault(env.api.post("/servers", boot_body(image="big")), 400)
+    r = env.api.post("/servers", boot_body(image="disk", flavor="2"))
+    assert "disk" in assert_fault(r, 400)
     # URLs are accepted for both references
     r = env.api.post("/servers", boot_body(image="http://glance/v2/images/" + IMAGE,
                                            flavor="http://x/v2.1/flavors/2"))
@@ -239,8 +238,8 @@ def test_create_image_checks(env):
 
 
 def test_networks_required_from_2_37(env):
-    assert "networks" in fault(env.api.post("/servers", boot_body(), version="2.37"), 400)
-    fault(env.api.post("/servers", boot_body(networks="some"), version="2.37"), 400)
+    assert "networks" in assert_fault(env.api.post("/servers", boot_body(), version="2.37"), 400)
+    assert_fault(env.api.post("/servers", boot_body(networks="some"), version="2.37"), 400)
     assert env.api.post("/servers", boot_body(networks="auto"),
                         version="2.37").status_code == 202
 
@@ -256,7 +255,7 @@ def test_forced_host_for_admin(env):
 def test_metadata_quota_and_multi_create(env):
     env.conf.set_override("metadata_items", 2, "quota")
     body = boot_body(metadata={"a": "1", "b": "2", "c": "3"})
-    assert "metadata_items" in fault(env.api.post("/servers", body), 403)
+    assert "metadata_items" in assert_fault(env.api.post("/servers", body), 403)
     r = env.api.post("/servers", boot_body(min_count=2, max_count=3))
     assert r.status_code == 202
     names = sorted(s["name"] for s in env.api.get("/servers").get_json()["servers"])
@@ -269,7 +268,7 @@ def test_create_quota_exceeded(env):
     env.conf.set_override("instances", 2, "quota")
     boot(env)
     boot(env)
-    msg = fault(env.api.post("/servers", boot_body()), 403)
+    msg = assert_fault(env.api.post("/servers", boot_body()), 403)
     assert msg == "Quota exceeded for instances: Requested 1, but already used 2 of 2 instances"
     # min_count/max_count: as many as fit once a slot is free
     env.conf.set_override("instances", 4, "quota")
@@ -278,7 +277,7 @@ def test_create_quota_exceeded(env):
     assert len(env.api.get("/servers").get_json()["servers"]) == 4
     env.conf.set_override("instances", 100, "quota")
     env.conf.set_override("cores", 5, "quota")
-    assert "cores" in fault(env.api.post("/servers", boot_body(flavor="2", min_count=1)),
+    assert "cores" in assert_fault(env.api.post("/servers", boot_body(flavor="2", min_count=1)),
                             403)
 
 
@@ -292,4 +291,4 @@ def test_server_group_hint(env):
     assert spec["instance_group"] == {"uuid": group["uuid"], "policy": "anti-affinity",
                                       "rules": {}}
     body["os:scheduler_hints"] = {"group": "5d1c9a52-2bd4-4c3f-a2a4-b3f4b6d0e0aa"}
-    fault(env.api.post("/servers", body), 400)
+    assert_fault(env.api.post("/servers", body), 400)

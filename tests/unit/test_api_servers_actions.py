@@ -4,8 +4,7 @@ import threading
 
 from controlplane.db import engine as db_engine
 from controlplane.db import instances
-from tests.unit.test_api_core_fixtures import (ADMIN, MEMBER, OTHER, _core_dbs,  # noqa
-                                               boot_body, env, fault, place)
+from tests.unit.api_client import assert_fault, boot_body, place
 
 
 def _server(env, **kw):
@@ -28,21 +27,21 @@ def test_stop_start_reboot(env):
     (_m, args, kw), = env.casts.of("stop_instance")
     assert args == ("host1", sid) and kw["transport_url"] == "rabbit://c1/"
     # a second stop while powering-off: 409 naming the task_state
-    msg = fault(env.api.post(path, {"os-stop": None}), 409)
+    msg = assert_fault(env.api.post(path, {"os-stop": None}), 409)
     assert msg == "Cannot 'os-stop' instance %s while it is in task_state powering-off" % sid
     instances.update_instance(db_engine.cell_engine(env.cell1), sid,
                               {"vm_state": "stopped", "task_state": None, "power_state": 4})
-    msg = fault(env.api.post(path, {"os-stop": None}), 409)
+    msg = assert_fault(env.api.post(path, {"os-stop": None}), 409)
     assert msg == "Cannot 'os-stop' instance %s while it is in vm_state stopped" % sid
     assert env.api.post(path, {"os-start": None}).status_code == 202
     assert _inst(env, sid)["task_state"] == "powering-on"
     instances.update_instance(db_engine.cell_engine(env.cell1), sid,
                               {"vm_state": "active", "task_state": None})
-    assert "vm_state active" in fault(env.api.post(path, {"os-start": None}), 409)
+    assert "vm_state active" in assert_fault(env.api.post(path, {"os-start": None}), 409)
     assert env.api.post(path, {"reboot": {"type": "SOFT"}}).status_code == 202
     assert _inst(env, sid)["task_state"] == "rebooting"
     assert env.api.get("/servers/" + sid).get_json()["server"]["status"] == "REBOOT"
-    fault(env.api.post(path, {"reboot": {"type": "SOFT"}}), 409)
+    assert_fault(env.api.post(path, {"reboot": {"type": "SOFT"}}), 409)
     # HARD may replace a soft reboot in progress
     assert env.api.post(path, {"reboot": {"type": "hard"}}).status_code == 202
     assert _inst(env, sid)["task_state"] == "rebooting_hard"
@@ -52,18 +51,18 @@ def test_stop_start_reboot(env):
 def test_action_bad_input(env):
     sid = _server(env)
     path = "/servers/%s/action" % sid
-    fault(env.api.post(path, {"reboot": {"type": "WARM"}}), 400)
-    fault(env.api.post(path, {"reboot": {}}), 400)
-    fault(env.api.post(path, {"os-stop": None, "os-start": None}), 400)
-    fault(env.api.post(path, {"os-fly": None}), 400)
-    fault(env.api.post(path, raw="nope"), 400)
-    fault(env.api.post("/servers/does-not-exist/action", {"os-stop": None}), 404)
-    fault(env.api.get(path), 405)
+    assert_fault(env.api.post(path, {"reboot": {"type": "WARM"}}), 400)
+    assert_fault(env.api.post(path, {"reboot": {}}), 400)
+    assert_fault(env.api.post(path, {"os-stop": None, "os-start": None}), 400)
+    assert_fault(env.api.post(path, {"os-fly": None}), 400)
+    assert_fault(env.api.post(path, raw="nope"), 400)
+    assert_fault(env.api.post("/servers/does-not-exist/action", {"os-stop": None}), 404)
+    assert_fault(env.api.get(path), 405)
 
 
 def test_action_on_build_request_is_409(env):
     sid = env.api.post("/servers", boot_body()).get_json()["server"]["id"]
-    msg = fault(env.api.post("/servers/%s/action" % sid, {"os-stop": None}), 409)
+    msg = assert_fault(env.api.post("/servers/%s/action" % sid, {"os-stop": None}), 409)
     assert "while it is in vm_state building" in msg
 
 

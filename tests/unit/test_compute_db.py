@@ -3,18 +3,8 @@ actions, pagination."""
 import datetime
 
 import pytest
-import sqlalchemy as sa
 
 from controlplane.db import instances as inst_db
-from controlplane.db.models_cell import CellBase
-
-
-@pytest.fixture
-def engine(tmp_path):
-    eng = sa.create_engine("sqlite:///%s" % (tmp_path / "cell.db"))
-    CellBase.metadata.create_all(eng)
-    yield eng
-    eng.dispose()
 
 
 def _make(engine, uuid, **kw):

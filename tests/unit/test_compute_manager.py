@@ -1,14 +1,12 @@
 """ComputeManager state machine on SQLite with the fake driver and fakes
 for the claims and the conductor."""
 import pytest
-import sqlalchemy as sa
 
 from controlplane.compute import manager as compute_manager
 from controlplane.compute import states
 from controlplane.compute.fake import FakeDriver
 from controlplane.context import RequestContext
 from controlplane.db import instances as inst_db
-from controlplane.db.models_cell import CellBase
 
 
 class FakeClaims:
@@ -40,9 +38,7 @@ class FakeCells:
 
 
 @pytest.fixture
-def env(tmp_path, conf, monkeypatch):
-    engine = sa.create_engine("sqlite:///%s" % (tmp_path / "cell.db"))
-    CellBase.metadata.create_all(engine)
+def env(engine, conf, monkeypatch):
     claims = FakeClaims()
     monkeypatch.setattr(compute_manager, "cn_db", claims)
     conductor = FakeConductor()
@@ -56,8 +52,7 @@ def env(tmp_path, conf, monkeypatch):
     e = Env()
     e.engine, e.claims, e.conductor, e.cells, e.mgr = engine, claims, conductor, cells, mgr
     e.ctxt = RequestContext(user_id="u", project_id="p")
-    yield e
-    engine.dispose()
+    return e
 
 
 def _instance(env, uuid="i1", host="cmp", **kw):

@@ -3,6 +3,7 @@ with SQLite cell databases and fakes for the API DB, scheduler and compute."""
 import pytest
 import sqlalchemy as sa
 
+from controlplane import exception
 from controlplane.conductor import manager as cond_manager
 from controlplane.context import RequestContext
 from controlplane.db import instances as inst_db
@@ -44,7 +45,6 @@ class FakeCells:
 class FakeBuildRequests:
     def __init__(self):
         self.brs = set()
-        self.groups = {}
 
     def build_request_exists(self, uuid):
         return uuid in self.brs
@@ -55,8 +55,22 @@ class FakeBuildRequests:
             return True
         return False
 
-    def get_instance_group(self, uuid):
-        return self.groups.get(uuid)
+
+class FakeServerGroups:
+    """``get_group_hosts`` of controlplane.db.server_groups over dicts:
+    ``groups`` {uuid: group dict}, hosts of members from ``member_hosts``."""
+
+    def __init__(self):
+        self.groups = {}
+        self.member_hosts = {}
+
+    def get_group_hosts(self, uuid, exclude=()):
+        if uuid not in self.groups:
+            raise exception.InstanceGroupNotFound(group_uuid=uuid)
+        group = self.groups[uuid]
+        hosts = {m: self.member_hosts[m] for m in group["members"]
+                 if m in self.member_hosts and m not in exclude}
+        return {"group": group, "hosts": sorted(set(hosts.values())), "member_hosts": hosts}
 
 
 class FakeScheduler:
@@ -125,6 +139,7 @@ def env(tmp_path, conf, monkeypatch):
     e = E()
     e.cells = FakeCells(cells)
     e.br = FakeBuildRequests()
+    e.groups = FakeServerGroups()
     e.sched = FakeScheduler()
     e.compute = FakeCompute()
     e.claims = FakeClaims()
@@ -133,7 +148,8 @@ def env(tmp_path, conf, monkeypatch):
     e.cell1 = engines[cells[1]["database_connection"]]
     e.mgr = cond_manager.ConductorManager(
         scheduler_api=e.sched, compute_api=e.compute, cells_db=e.cells,
-        build_requests_db=e.br, cell_engine=lambda c: engines[c["database_connection"]],
+        build_requests_db=e.br, server_groups_db=e.groups,
+        cell_engine=lambda c: engines[c["database_connection"]],
         host_az=lambda host: "az-" + host)
     e.ctxt = RequestContext(user_id="u", project_id="p")
     yield e
@@ -248,16 +264,25 @@ def test_server_deleted_during_scheduling_is_undone(env):
 
 def test_server_group_info_filled(env):
     env.sched.result = lambda uuids: [[sel("h1")] for _ in uuids]
-    inst_db.create_instance(env.cell1, {"uuid": "m1", "project_id": "p", "user_id": "u",
-                                        "flavor": {}, "host": "h9"})
-    env.br.groups["g1"] = {"uuid": "g1", "members": ["m1"], "policy": "anti-affinity",
-                           "policies": ["anti-affinity"], "rules": {}}
+    env.groups.groups["g1"] = {"uuid": "g1", "members": ["m1", "i1"],
+                               "policy": "anti-affinity", "policies": ["anti-affinity"],
+                               "rules": {}}
+    env.groups.member_hosts["m1"] = "h9"
     br, spec = _request(env, "i1")
     spec["instance_group"] = {"uuid": "g1"}
     env.mgr.schedule_and_build_instances(env.ctxt, [br], [spec])
     group = env.sched.specs[0]["instance_group"]
-    assert group["hosts"] == ["h9"] and group["members"] == ["m1"]
+    assert group["hosts"] == ["h9"] and group["members"] == ["m1", "i1"]
     assert group["policy"] == "anti-affinity"
+
+
+def test_server_group_gone_leaves_spec_as_is(env):
+    env.sched.result = lambda uuids: [[sel("h1")] for _ in uuids]
+    br, spec = _request(env, "i1")
+    spec["instance_group"] = {"uuid": "gone", "policy": "affinity"}
+    env.mgr.schedule_and_build_instances(env.ctxt, [br], [spec])
+    assert env.sched.specs[0]["instance_group"] == {"uuid": "gone", "policy": "affinity"}
+    assert [c["host"] for c in env.compute.casts] == ["h1"]
 
 
 def _scheduled(env, uuid="i1"):

@@ -1,12 +1,8 @@
 """Service: registration per host, init/periodic hooks, heartbeat, stop."""
 import threading
 
-import pytest
-import sqlalchemy as sa
-
 from controlplane import log
 from controlplane.db import services as svc_db
-from controlplane.db.models_cell import CellBase
 from controlplane.service import Service, run_service
 
 
@@ -38,14 +34,6 @@ class Endpoint:
 
     def get_periodic_tasks(self):
         return [(3600, self.tick)]
-
-
-@pytest.fixture
-def engine(tmp_path, conf):
-    eng = sa.create_engine("sqlite:///%s" % (tmp_path / "cell.db"))
-    CellBase.metadata.create_all(eng)
-    yield eng
-    eng.dispose()
 
 
 def _service(engine, hosts=None, endpoint=None):

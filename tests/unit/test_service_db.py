@@ -2,18 +2,8 @@
 import datetime
 
 import pytest
-import sqlalchemy as sa
 
 from controlplane.db import services as svc_db
-from controlplane.db.models_cell import CellBase
-
-
-@pytest.fixture
-def engine(tmp_path, conf):
-    eng = sa.create_engine("sqlite:///%s" % (tmp_path / "cell.db"))
-    CellBase.metadata.create_all(eng)
-    yield eng
-    eng.dispose()
 
 
 def test_create_or_get_is_idempotent(engine):

@@ -8,8 +8,8 @@ server_groups/server_group_members; from 2.57 no injected_file*.
 import flask
 
 from controlplane import quota
-from controlplane.api import common, faults
-from controlplane.api.compute.quota_sets import _limits_view
+from controlplane.api import common
+from controlplane.api.compute.quota_sets import _limits_view, limits_from_body
 from controlplane.api.schemas import quota as schema
 
 bp = flask.Blueprint("quota_classes", __name__)
@@ -34,14 +34,7 @@ def update(class_name):
     version = common.req_version()
     body = common.validate(schema.update_schema(version, quota_class=True),
                            common.json_body())
-    limits = {}
-    for key, value in body["quota_class_set"].items():
-        if key in schema.NETWORK_KEYS:
-            continue
-        try:
-            limits[key] = int(value)
-        except ValueError:
-            raise faults.BadRequest("Quota value %r for %s is not an integer" % (value, key))
+    limits = limits_from_body(body["quota_class_set"])
     quota.set_class_limits(class_name, limits)
     return flask.jsonify({"quota_class_set": _limits_view(
         quota.get_class_limits(class_name), version, quota_class=True)})

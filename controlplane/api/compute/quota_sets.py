@@ -61,8 +61,25 @@ def defaults(project_id):
     return flask.jsonify({"quota_set": body})
 
 
-def _int(value):
-    return int(value)
+def limits_from_body(values):
+    """``{resource: int}`` from the ``quota_set`` / ``quota_class_set`` of
+    an update body (after schema validation). Network keys, accepted and
+    ignored by the older microversions, are left out.
+
+    :raises faults.BadRequest: a value is not an integer or is below -1.
+    """
+    limits = {}
+    for key, value in values.items():
+        if key in schema.NETWORK_KEYS:
+            continue
+        try:
+            limits[key] = int(value)
+        except ValueError:
+            raise faults.BadRequest("Quota value %r for %s is not an integer" % (value, key))
+        if limits[key] < -1:
+            raise faults.BadRequest("Quota limit %s for %s must be -1 or greater."
+                                    % (limits[key], key))
+    return limits
 
 
 @bp.route("/os-quota-sets/<project_id>", methods=["PUT"])
@@ -74,17 +91,7 @@ def update(project_id):
     body = common.validate(schema.update_schema(version), common.json_body())
     values = dict(body["quota_set"])
     force = str(values.pop("force", False)).lower() in ("true", "1", "yes")
-    limits = {}
-    for key, value in values.items():
-        if key in schema.NETWORK_KEYS:
-            continue
-        try:
-            limits[key] = _int(value)
-        except ValueError:
-            raise faults.BadRequest("Quota value %r for %s is not an integer" % (value, key))
-        if limits[key] < -1:
-            raise faults.BadRequest("Quota limit %s for %s must be -1 or greater."
-                                    % (limits[key], key))
+    limits = limits_from_body(values)
     quota.set_project_limits(project_id, limits, force=force)
     return flask.jsonify({"quota_set": _limits_view(quota.get_project_limits(project_id),
                                                     version)})

@@ -30,16 +30,7 @@ P = "os_compute_api:os-server-groups:%s"
 
 def _offset_limit():
     limit, _marker = common.paginate_params()
-    raw = flask.request.args.get("offset")
-    offset = 0
-    if raw is not None:
-        try:
-            offset = int(raw)
-        except ValueError:
-            raise faults.BadRequest("offset param must be an integer")
-        if offset < 0:
-            raise faults.BadRequest("offset param must be positive")
-    return limit, offset
+    return limit, common.non_negative_int_param("offset", 0)
 
 
 @bp.get("/os-server-groups")

@@ -4,7 +4,7 @@
 raises ``SchedulerConfigError`` for an unknown name, so a typo in
 ``[filter_scheduler] enabled_filters`` stops the scheduler at start.
 """
-from controlplane import exception
+from controlplane.scheduler.plugins import load_by_name
 from controlplane.scheduler.filters.affinity import (DifferentHostFilter,
                                                       SameHostFilter,
                                                       ServerGroupAffinityFilter,
@@ -30,13 +30,7 @@ def load_filters(names):
 
     :raises SchedulerConfigError: a name is not a known filter.
     """
-    names = [n.strip().rsplit(".", 1)[-1] for n in names if n and n.strip()]
-    unknown = [n for n in names if n not in ALL_FILTERS]
-    if unknown:
-        raise exception.SchedulerConfigError(
-            reason="unknown filter(s) %s in [filter_scheduler] enabled_filters; "
-                   "known filters: %s" % (", ".join(unknown), ", ".join(sorted(ALL_FILTERS))))
-    return [ALL_FILTERS[n]() for n in names]
+    return load_by_name(ALL_FILTERS, names, "filter", "[filter_scheduler] enabled_filters")
 
 
 __all__ = ["ALL_FILTERS", "BaseHostFilter", "load_filters"] + sorted(ALL_FILTERS)
