@@ -30,6 +30,7 @@ LOG = logging.getLogger("stack")
 
 SERVICES = ("api", "conductor", "scheduler")
 CELL1_UUID = "c1c1c1c1-0000-4000-8000-000000000001"
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _devenv_info():
@@ -128,7 +129,8 @@ class Stack:
     # ----------------------------------------------------------- set-up
     def _manage(self, *args):
         return proc.run([self.bin / "controlplane-manage", "--config-file", self.conf_file,
-                         *args], log_name="stack-%s-manage" % self.name)
+                         *args], log_name="stack-%s-manage" % self.name,
+                        env={"PYTHONPATH": str(REPO_ROOT)})
 
     def _rabbitmqctl(self, *args, check=True):
         exe = proc.which("rabbitmqctl")
@@ -173,7 +175,8 @@ class Stack:
         cmd = [self.bin / ("controlplane-" + service), "--config-file", self.conf_file]
         if host:
             cmd += ["--config-file", self.dir / ("compute-%s.conf" % host)]
-        proc.start_daemon(name, cmd)
+        # Run this checkout's code whatever checkout the venv was installed from.
+        proc.start_daemon(name, cmd, env={"PYTHONPATH": str(REPO_ROOT)})
 
     def start(self, expect_hosts=None):
         """Start api, conductor, scheduler and one compute per host; wait

@@ -13,10 +13,16 @@ Commands::
     controlplane-manage cell_v2 list_cells [--verbose]
     controlplane-manage cell_v2 list_hosts [--cell_uuid U]
     controlplane-manage service list [--host H] [--binary B]
+    controlplane-manage service check --binary B [--host H] [--since EPOCH]
+    controlplane-manage ping conductor|scheduler [--host H | --any] [--timeout S]
 
 Exit codes: 0 success, 1 error (message on stderr), 2 bad usage, and as
 Nova's ``create_cell``: 2 when a cell with that transport_url and
 database_connection exists already.
+
+The health checks (``service check``, ``ping``) are what the Pacemaker
+resource agents in ``ocf_agents/`` run: exit 0 when healthy, 1 when not
+(reason on stderr).
 """
 import argparse
 import logging
@@ -254,6 +260,85 @@ def cmd_service_list(conf, args):
     return EXIT_OK
 
 
+# -- health checks (used by the OCF resource agents) -------------------------------
+
+#: ``ping`` targets: topic → binary, for messages.
+PING_TOPICS = {"conductor": "controlplane-conductor", "scheduler": "controlplane-scheduler"}
+
+
+def _full_binary(binary):
+    """``compute`` → ``controlplane-compute``; full names are kept."""
+    return binary if binary.startswith("controlplane-") else "controlplane-" + binary
+
+
+def cmd_service_check(conf, args):
+    """Exit 0 when the (host, binary) row of this host's cell database
+    (``[database] connection``, where the service heartbeats) counts as up
+    by :func:`controlplane.db.services.is_up` (Nova's DB servicegroup
+    driver: not forced down, heartbeat at most ``service_down_time`` s
+    old); with ``--since EPOCH`` the heartbeat must also be at or after
+    that Unix time (a process started then has reported at least once).
+    Exit 1 otherwise, the reason on stderr."""
+    import datetime
+    from controlplane.db import engine as db_engine
+    from controlplane.db import services as services_db
+    binary = _full_binary(args.binary)
+    host = args.host or conf.host
+    row = services_db.get_service_by_host_binary(db_engine.cell_engine(), host, binary)
+    if row is None:
+        raise CommandError("no service %s on host %s in %s" % (
+            binary, host, mask_url(conf.database.connection)))
+    last = row.get("last_seen_up")
+    now = services_db.utcnow()
+    age = "never" if last is None else "%.0f s ago" % (now - last).total_seconds()
+    if row.get("forced_down"):
+        raise CommandError("%s on %s is forced down" % (binary, host))
+    if not row["up"]:
+        raise CommandError("%s on %s is down: last heartbeat %s (service_down_time %d s)"
+                           % (binary, host, age, conf.service_down_time))
+    if args.since is not None:
+        # last_seen_up may be stored without fractions of a second.
+        since = datetime.datetime.fromtimestamp(int(args.since), datetime.timezone.utc) \
+            .replace(tzinfo=None)
+        if last is None or last < since:
+            raise CommandError("%s on %s has not reported since %s UTC (last heartbeat %s)"
+                               % (binary, host, since.isoformat(" "), age))
+    _out("%s on %s is up: last heartbeat %s" % (binary, host, age))
+    return EXIT_OK
+
+
+def cmd_ping(conf, args):
+    """RPC ``ping`` call to one service through RabbitMQ: to the server
+    queue ``<topic>.<host>`` (default host: ``[DEFAULT] host``), or to the
+    shared ``<topic>`` queue with ``--any``. Exit 0 when ``"pong"`` comes
+    back within ``--timeout`` seconds, 1 otherwise (no queue, no reply in
+    time, broker unreachable, error)."""
+    from controlplane import context as context_mod
+    from controlplane import rpc
+    host = None if args.any else (args.host or conf.host)
+    target = args.topic + ("." + host if host else "")
+    client = rpc.RPCClient(conf.transport_url, args.topic, timeout=args.timeout)
+    try:
+        result = client.call(context_mod.RequestContext.admin(), "ping", server=host,
+                             timeout=args.timeout)
+    except rpc.MessageUndeliverable:
+        raise CommandError("no queue %s: is %s running there?"
+                           % (target, PING_TOPICS[args.topic]))
+    except rpc.MessagingTimeout as exc:
+        raise CommandError("no reply from %s: %s" % (target, exc))
+    except rpc.MessagingException as exc:
+        raise CommandError("ping of %s failed: %s: %s" % (target, type(exc).__name__, exc))
+    finally:
+        try:
+            rpc.cleanup_transports()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            LOG.debug("transport cleanup failed", exc_info=True)
+    if result != "pong":
+        raise CommandError("%s answered %r instead of 'pong'" % (target, result))
+    _out("pong from %s" % target)
+    return EXIT_OK
+
+
 # -- parser -------------------------------------------------------------------------
 
 def build_parser():
@@ -324,6 +409,26 @@ def build_parser():
     sl.add_argument("--host")
     sl.add_argument("--binary")
     sl.set_defaults(func=cmd_service_list)
+    sc = svc_cmds.add_parser(
+        "check", help="Exit 0 when the service's heartbeat is fresh (health check).")
+    sc.add_argument("--binary", required=True,
+                    help="e.g. controlplane-compute (or just compute).")
+    sc.add_argument("--host", help="Host name (default [DEFAULT] host).")
+    sc.add_argument("--since", type=float, metavar="EPOCH",
+                    help="Also require a heartbeat at or after this Unix time.")
+    sc.set_defaults(func=cmd_service_check)
+
+    ping = cats.add_parser("ping", help="RPC ping of a conductor or scheduler "
+                                        "through RabbitMQ; exit 0 on pong.")
+    ping.add_argument("topic", choices=sorted(PING_TOPICS), help="Service to ping.")
+    target = ping.add_mutually_exclusive_group()
+    target.add_argument("--host", help="Server queue <topic>.<host> to ping "
+                                       "(default [DEFAULT] host).")
+    target.add_argument("--any", action="store_true",
+                        help="Ping any server of the topic (shared queue).")
+    ping.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                      help="Seconds to wait for the reply (default 10).")
+    ping.set_defaults(func=cmd_ping)
     return parser
 
 

@@ -24,7 +24,9 @@ SERVICES = {
     "memcached": (config.MEMCACHED_PORT, "memcached", "memcached"),
 }
 # binary -> package, needed whatever runs
-TOOLS = {"qemu-img": "qemu-utils", "mariadb": "mariadb-client"}
+TOOLS = {"qemu-img": "qemu-utils", "mariadb": "mariadb-client",
+         # tests/ocf: the Pacemaker resource agents (ocf.py, ocf-tester, DTD)
+         "ocf-tester": "resource-agents", "xmllint": "libxml2-utils"}
 
 
 def missing_packages(base_python: str) -> list[str]:

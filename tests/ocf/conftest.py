@@ -1,0 +1,142 @@
+"""Fixtures of the OCF resource agent tests (marker ``ocf``).
+
+* ``ocf_tools``: resource-agents' ``ocf-tester``, ``ocf.py`` and
+  ``ra-api-1.dtd`` and libxml2's ``xmllint`` (the tests are skipped with
+  the apt-get command to run when one is missing).
+* ``ocf_stack``: a controlplane stack ``ocf`` (tools/stack.py) prepared
+  only — config, vhost, databases, cells; no process is started: the
+  agents start them. Dropped at the end of the session.
+* ``agents``: ``{service: AgentRunner}`` with the parameters for that
+  stack; every resource is stopped again at the end.
+"""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+AGENT_DIR = REPO / "ocf_agents"
+SERVICES = ("api", "conductor", "scheduler", "compute")
+API_PORT = 28775
+COMPUTE_HOST = "ocfnode"
+OCF_ROOT = "/usr/lib/ocf"
+DTD = "/usr/share/resource-agents/ra-api-1.dtd"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "ocf: OCF resource agents against a real stack "
+                                       "(needs resource-agents, MariaDB, RabbitMQ, Keystone)")
+
+
+@pytest.fixture(scope="session")
+def ocf_tools():
+    missing = [p for p in ("ocf-tester", "xmllint") if shutil.which(p) is None]
+    missing += [p for p in (OCF_ROOT + "/lib/heartbeat/ocf.py", DTD) if not os.path.exists(p)]
+    if missing:
+        pytest.skip("missing %s: apt-get install resource-agents libxml2-utils"
+                    % ", ".join(missing))
+    return {"ocf_tester": shutil.which("ocf-tester"), "xmllint": shutil.which("xmllint")}
+
+
+class AgentRunner:
+    """Runs one agent's actions the way Pacemaker does: the action as the
+    only argument, parameters as ``OCF_RESKEY_*`` in the environment.
+
+    :param service: ``api``, ``conductor``, ``scheduler`` or ``compute``.
+    :param params: ``{name: value}`` instance parameters.
+    """
+
+    def __init__(self, service, params):
+        self.service = service
+        self.path = str(AGENT_DIR / ("controlplane-" + service))
+        self.params = dict(params)
+
+    def env(self, overrides=None, interval_ms=10000, timeout_ms=60000):
+        """Environment of one action; ``interval_ms=0`` makes a monitor a probe."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OCF_")}
+        env.update(OCF_ROOT=OCF_ROOT, OCF_RESOURCE_INSTANCE="ocf-test-" + self.service,
+                   OCF_RESKEY_CRM_meta_interval=str(interval_ms),
+                   OCF_RESKEY_CRM_meta_timeout=str(timeout_ms),
+                   # the console scripts import controlplane from this tree
+                   PYTHONPATH=str(REPO))
+        params = dict(self.params, **(overrides or {}))
+        env.update({"OCF_RESKEY_" + k: str(v) for k, v in params.items()})
+        return env
+
+    def run(self, action, overrides=None, **kwargs):
+        """``subprocess.CompletedProcess`` of ``AGENT action``."""
+        return subprocess.run([self.path, action], env=self.env(overrides, **kwargs),
+                              capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL)
+
+    def rc(self, action, overrides=None, **kwargs):
+        return self.run(action, overrides, **kwargs).returncode
+
+    def pid(self):
+        """Pid recorded in the pid file, or None."""
+        try:
+            return int(Path(self.params["pid"]).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def tester_args(self, ocf_tester, name):
+        """``ocf-tester`` command line for this agent."""
+        cmd = [ocf_tester, "-n", name]
+        for key, value in self.params.items():
+            cmd += ["-o", "%s=%s" % (key, value)]
+        return cmd + [self.path]
+
+
+@pytest.fixture(scope="session")
+def ocf_stack(ocf_tools):
+    from tools.devenv import api as devenv
+    from tools.stack import Stack
+    devenv.ensure_up()
+    stack = Stack("ocf", api_port=API_PORT, computes=[COMPUTE_HOST],
+                  venv_bin=Path(sys.executable).parent)
+    stack.prepare()
+    yield stack
+    stack.drop()
+
+
+@pytest.fixture(scope="session")
+def ocf_state(tmp_path_factory):
+    return tmp_path_factory.mktemp("ocf")
+
+
+@pytest.fixture(scope="session")
+def agents(ocf_stack, ocf_state):
+    """``{service: AgentRunner}`` for the ``ocf`` stack; stopped afterwards."""
+    bin_dir = ocf_stack.bin
+    admin = ocf_stack.info["admin"]
+    password_file = ocf_state / "admin.password"
+    password_file.write_text(admin["password"] + "\n")
+    password_file.chmod(0o600)
+    # one gunicorn worker: the API starts faster on a small test machine
+    api_conf = ocf_state / "api-test.conf"
+    api_conf.write_text("[api]\nworkers = 1\n")
+    runners = {}
+    for service in SERVICES:
+        params = {
+            "binary": bin_dir / ("controlplane-" + service),
+            "manage_binary": bin_dir / "controlplane-manage",
+            "config": ocf_stack.conf_file,
+            "pid": ocf_state / ("%s.pid" % service),
+            "log_file": ocf_state / "logs" / ("%s.log" % service),
+            "monitor_timeout": 10,
+        }
+        if service == "compute":
+            params["additional_parameters"] = "--config-file %s" % (
+                ocf_stack.dir / ("compute-%s.conf" % COMPUTE_HOST))
+        if service == "api":
+            params.update(url=ocf_stack.api_url, auth_url=admin["auth_url"],
+                          username=admin["username"], password_file=password_file,
+                          project_name=admin["project_name"],
+                          additional_parameters="--config-file %s" % api_conf)
+        runners[service] = AgentRunner(service, {k: str(v) for k, v in params.items()})
+    yield runners
+    for runner in runners.values():
+        runner.run("stop")

@@ -1,0 +1,280 @@
+"""The controlplane OCF resource agents against a real stack.
+
+For each agent: the meta-data validates against resource-agents'
+``ra-api-1.dtd`` (xmllint) and carries the parameters and actions
+Pacemaker needs; ``ocf-tester`` passes (the four run side by side in the
+background while the other tests run); and
+the actions, run as Pacemaker runs them, give the OCF exit codes: start
+twice → 0, monitor → 0, a failing health check → 1, kill -9 → monitor 7,
+stop twice → 0, bad configuration → 6, missing binary → 5.
+
+Needs MariaDB, RabbitMQ, the devenv's Keystone and resource-agents;
+everything lives in the stack ``ocf`` (databases ``ocf_*``, vhost
+``controlplane_ocf``, API port 28775), dropped at the end.
+"""
+import json
+import os
+import signal
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tests.ocf.conftest import DTD, SERVICES
+
+pytestmark = pytest.mark.ocf
+
+OCF_SUCCESS, OCF_ERR_GENERIC, OCF_ERR_PERM = 0, 1, 4
+OCF_ERR_INSTALLED, OCF_ERR_CONFIGURED, OCF_NOT_RUNNING = 5, 6, 7
+
+COMMON_PARAMS = {"binary", "config", "additional_parameters", "user", "pid", "log_file",
+                 "manage_binary", "monitor_timeout"}
+#: Order of the per-service tests: the api's ocf-tester takes longest.
+ORDER = ("conductor", "scheduler", "compute", "api")
+API_PARAMS = {"url", "auth_url", "username", "password_file", "project_name",
+              "user_domain_name", "project_domain_name", "check_path"}
+
+
+def _gone(pid, timeout=10.0):
+    """True once ``pid`` is no live process (a zombie counts as gone)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
+def _group_gone(pgid):
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+# --------------------------------------------------------------------------- meta-data
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_meta_data_validates_against_dtd(agents, ocf_tools, service):
+    agent = agents[service]
+    res = subprocess.run([agent.path, "meta-data"], capture_output=True, text=True,
+                         env=agent.env(), timeout=30)
+    assert res.returncode == OCF_SUCCESS, res.stderr
+    lint = subprocess.run([ocf_tools["xmllint"], "--noout", "--dtdvalid", DTD, "-"],
+                          input=res.stdout, capture_output=True, text=True, timeout=30,
+                          cwd=os.path.dirname(DTD))
+    assert lint.returncode == 0, lint.stderr
+
+    root = ET.fromstring(res.stdout)
+    assert root.get("name") == "controlplane-" + service
+    assert root.findtext("version") == "1.1"
+    params = {p.get("name"): p for p in root.iter("parameter")}
+    expected = COMMON_PARAMS | (API_PARAMS if service == "api" else {"host"})
+    assert expected <= set(params)
+    for name, param in params.items():
+        assert param.findtext("shortdesc").strip(), name
+        assert param.findtext("longdesc").strip(), name
+        content = param.find("content")
+        assert content.get("type") in ("string", "integer", "boolean", "time"), name
+        assert content.get("default") is not None, name
+    assert params["monitor_timeout"].find("content").get("type") == "integer"
+    assert params["pid"].get("unique") == "1"
+    actions = {a.get("name"): a for a in root.iter("action")}
+    assert {"start", "stop", "monitor", "validate-all", "meta-data"} <= set(actions)
+    assert all(a.get("timeout", "").endswith("s") for a in actions.values())
+    assert actions["monitor"].get("interval") == "10s"
+
+
+def test_meta_data_needs_no_parameters(agents):
+    """Pacemaker asks for meta-data with no parameters at all (ocf-tester
+    as user nobody): it must not need the configuration or the binaries."""
+    agent = agents["conductor"]
+    env = {"PATH": "/usr/bin:/bin", "OCF_ROOT": "/usr/lib/ocf"}
+    res = subprocess.run([agent.path, "meta-data"], capture_output=True, text=True,
+                         env=env, timeout=30)
+    assert res.returncode == OCF_SUCCESS, res.stderr
+    assert "<resource-agent" in res.stdout
+
+
+# --------------------------------------------------------------------------- ocf-tester
+
+class OcfTesterRuns:
+    """ocf-tester of every agent, all started at once in the background
+    (they take a while: each starts its service three times); a test of a
+    service's actions first waits for that service's ocf-tester, so the two
+    never drive the same resource at the same time."""
+
+    def __init__(self, agents, ocf_tester, state_dir):
+        self.procs = {}
+        self.results = {}
+        for service, agent in agents.items():
+            env = {k: v for k, v in agent.env().items() if not k.startswith("OCF_")}
+            env["OCF_ROOT"] = "/usr/lib/ocf"
+            out = open(state_dir / ("ocf-tester-%s.txt" % service), "w+")
+            proc = subprocess.Popen(agent.tester_args(ocf_tester, "ocf-tester-" + service),
+                                    stdout=out, stderr=subprocess.STDOUT, env=env,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            self.procs[service] = (proc, out)
+
+    def wait(self, service, timeout=240):
+        """``(exit code, output)`` of the service's ocf-tester."""
+        if service not in self.results:
+            proc, out = self.procs[service]
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # ocf-tester and the agent it runs
+                proc.wait()
+            out.seek(0)
+            self.results[service] = (proc.returncode, out.read())
+            out.close()
+        return self.results[service]
+
+    def close(self):
+        for service in self.procs:
+            self.wait(service, timeout=120)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def testers(agents, ocf_tools, ocf_state):
+    runner = OcfTesterRuns(agents, ocf_tools["ocf_tester"], ocf_state)
+    yield runner
+    runner.close()
+
+
+def idle_agent(agents, testers, service):
+    """The service's AgentRunner once its ocf-tester has finished."""
+    testers.wait(service)
+    return agents[service]
+
+
+# --------------------------------------------------------------------------- actions
+
+#: Parameter changes that keep the process running but fail its health
+#: check: another host's (absent) queue / service record, a wrong password.
+def _unhealthy_overrides(service, ocf_state):
+    if service == "api":
+        wrong = ocf_state / "wrong.password"
+        wrong.write_text("not-the-password\n")
+        return {"password_file": str(wrong)}
+    return {"host": "no-such-host"}
+
+
+@pytest.mark.parametrize("service", ORDER)
+def test_actions_exit_codes(agents, testers, ocf_state, service):
+    agent = idle_agent(agents, testers, service)
+    assert agent.rc("validate-all") == OCF_SUCCESS
+    assert agent.rc("stop") == OCF_SUCCESS
+    assert agent.rc("monitor") == OCF_NOT_RUNNING
+    assert agent.rc("monitor", interval_ms=0) == OCF_NOT_RUNNING  # probe
+
+    res = agent.run("start")
+    assert res.returncode == OCF_SUCCESS, res.stderr
+    pid = agent.pid()
+    assert pid and not _gone(pid, timeout=0)
+    assert os.getpgid(pid) == pid  # own session and process group
+    # the process is detached from the agent: stdin /dev/null, output to the log
+    assert os.path.realpath("/proc/%d/fd/0" % pid) == "/dev/null"
+    assert os.path.realpath("/proc/%d/fd/1" % pid) == agent.params["log_file"]
+    assert agent.rc("start") == OCF_SUCCESS  # already running
+    assert agent.pid() == pid
+    assert agent.rc("monitor") == OCF_SUCCESS
+    assert agent.rc("monitor", interval_ms=0) == OCF_SUCCESS  # probe
+
+    if service == "api":
+        # a cached token the API refuses (revoked) is replaced, not a failure
+        cache = ocf_state / "api.pid.token"
+        data = json.loads(cache.read_text())
+        cache.write_text(json.dumps(dict(data, token="revoked-token")))
+        assert agent.rc("monitor") == OCF_SUCCESS
+        assert json.loads(cache.read_text())["token"] not in ("revoked-token",
+                                                              data["token"])
+
+    res = agent.run("monitor", _unhealthy_overrides(service, ocf_state))
+    assert res.returncode == OCF_ERR_GENERIC, res.stderr
+    assert "ocf-exit-reason:" in res.stderr and "not healthy" in res.stderr
+
+    os.kill(pid, signal.SIGKILL)
+    assert _gone(pid)
+    res = agent.run("monitor")
+    assert res.returncode == OCF_NOT_RUNNING, res.stderr
+    assert "is gone" in res.stderr
+
+    assert agent.rc("stop") == OCF_SUCCESS
+    assert _group_gone(pid)  # gunicorn workers of a killed master too
+    assert not os.path.exists(agent.params["pid"])
+    assert agent.rc("stop") == OCF_SUCCESS
+    assert agent.rc("monitor") == OCF_NOT_RUNNING
+
+
+def test_stop_terminates_a_running_service(agents, testers):
+    """stop sends SIGTERM first: the service shuts down gracefully."""
+    agent = idle_agent(agents, testers, "conductor")
+    assert agent.rc("start") == OCF_SUCCESS
+    pid = agent.pid()
+    assert agent.rc("stop") == OCF_SUCCESS
+    assert _gone(pid, timeout=0) and _group_gone(pid)
+    with open(agent.params["log_file"]) as f:
+        assert "received SIGTERM" in f.read()  # a graceful stop, not a kill
+    assert agent.rc("monitor") == OCF_NOT_RUNNING
+
+
+@pytest.mark.parametrize("service", ORDER)
+def test_bad_configuration(agents, testers, ocf_state, service):
+    agent = idle_agent(agents, testers, service)
+    not_ini = ocf_state / "not-ini.conf"
+    not_ini.write_text("this is not an INI file\n")
+    incomplete = ocf_state / "incomplete.conf"
+    incomplete.write_text("[DEFAULT]\ndebug = true\n")
+    for overrides in ({"config": str(not_ini)}, {"config": str(incomplete)},
+                      {"config": str(ocf_state / "missing.conf")},
+                      {"user": "no-such-user-ocf"}, {"monitor_timeout": "soon"}):
+        res = agent.run("validate-all", overrides)
+        assert res.returncode == OCF_ERR_CONFIGURED, (overrides, res.stderr)
+        assert "ocf-exit-reason:" in res.stderr
+        assert agent.rc("start", overrides) == OCF_ERR_CONFIGURED, overrides
+    # the stack's controlplane.conf is 0600 root: another user cannot read it
+    res = agent.run("validate-all", {"user": "nobody"})
+    assert res.returncode == OCF_ERR_PERM, res.stderr
+    if service == "api":
+        assert agent.rc("validate-all", {"url": "not a url"}) == OCF_ERR_CONFIGURED
+        assert agent.rc("validate-all", {"password_file": str(ocf_state / "nope")}) \
+            == OCF_ERR_CONFIGURED
+    assert agent.pid() is None  # nothing was started
+
+
+@pytest.mark.parametrize("service", ORDER)
+def test_missing_binary(agents, testers, ocf_state, service):
+    agent = idle_agent(agents, testers, service)
+    missing = {"binary": str(ocf_state / ("no-such-controlplane-" + service))}
+    res = agent.run("validate-all", missing)
+    assert res.returncode == OCF_ERR_INSTALLED, res.stderr
+    assert agent.rc("start", missing) == OCF_ERR_INSTALLED
+    assert agent.rc("validate-all", {"manage_binary": "/nonexistent/controlplane-manage"}) \
+        == OCF_ERR_INSTALLED
+    # probes and stops never fail because the software is missing
+    assert agent.rc("monitor", missing, interval_ms=0) == OCF_NOT_RUNNING
+    assert agent.rc("stop", missing) == OCF_SUCCESS
+
+
+def test_unknown_action_is_unimplemented(agents, testers):
+    assert idle_agent(agents, testers, "scheduler").rc("promote") == 3  # OCF_ERR_UNIMPLEMENTED
+
+
+# --------------------------------------------------------------------------- ocf-tester results
+
+@pytest.mark.parametrize("service", ORDER)
+def test_ocf_tester_passes(testers, agents, service):
+    rc, output = testers.wait(service)
+    print("ocf-tester controlplane-%s (rc %s):\n%s" % (service, rc, output))
+    assert rc == 0, output
+    assert "passed all tests" in output
+    assert agents[service].rc("monitor") == OCF_NOT_RUNNING  # ocf-tester stopped it
