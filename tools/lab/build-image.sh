@@ -100,7 +100,7 @@ fi
 # 4. base image --------------------------------------------------------------
 stage_start import "$TARBALL -> $BASE_IMAGE"
 if [ "$FORCE" -eq 1 ] || [ "$FORCE_IMPORT" -eq 1 ] || ! podman image exists "$BASE_IMAGE"; then
-  podman import "$TARBALL" "$BASE_IMAGE" >/dev/null
+  podman import -q "$TARBALL" "$BASE_IMAGE" >/dev/null
   stage_end "imported"
 else
   stage_end "exists"

@@ -1,0 +1,37 @@
+"""Verify roles/rabbitmq: 3 running nodes, pause_minority, the service
+vhost (quorum by default) and user, no guest."""
+import json
+
+
+def _cluster(host):
+    return json.loads(host.check_output("rabbitmqctl cluster_status --formatter json"))
+
+
+def test_three_running_nodes(host):
+    status = _cluster(host)
+    assert len(status["running_nodes"]) == 3
+    assert status["partitions"] in ({}, [])
+
+
+def test_partition_handling(host):
+    conf = host.file("/etc/rabbitmq/rabbitmq.conf").content_string
+    assert "cluster_partition_handling = pause_minority" in conf
+
+
+def test_vhost_default_queue_type(host):
+    out = host.check_output("rabbitmqctl list_vhosts name default_queue_type --formatter json --quiet")
+    vhosts = {v["name"]: v["default_queue_type"] for v in json.loads(out)}
+    assert vhosts.get("controlplane") == "quorum"
+
+
+def test_users(host):
+    out = host.check_output("rabbitmqctl list_users --formatter json --quiet")
+    users = {u["user"] for u in json.loads(out)}
+    assert "controlplane" in users
+    assert "guest" not in users
+
+
+def test_same_erlang_cookie_everywhere(host):
+    cookie = host.file("/var/lib/rabbitmq/.erlang.cookie")
+    assert cookie.user == "rabbitmq"
+    assert cookie.mode == 0o400
