@@ -12,15 +12,26 @@ quota to unlimited, then:
   the time to the 202);
 * a watcher lists /servers/detail every ``--poll`` seconds and stamps the
   moment each server is first seen ACTIVE (so request-to-ACTIVE has that
-  resolution);
+  resolution plus the duration of one listing); by default it asks only
+  for the servers changed since its previous poll (``changes-since``, as
+  Nova's API guide recommends for polling) so that its own load on the
+  API does not grow with the number of servers; ``--watch full`` lists
+  every server each time;
 * figures: ``servers_per_s`` = servers / (last ACTIVE - first request),
-  request latency and request-to-ACTIVE percentiles, errors by status.
+  request latency and request-to-ACTIVE percentiles, errors by status;
+  CPU seconds used during the run by each service of the stack (all its
+  processes, from /proc) and per ACTIVE server, the bench's own CPU, and
+  the CPU of the shared servers (MariaDB, RabbitMQ, memcached, the
+  devenv's Glance and Keystone; other users of the machine count there
+  too). On a shared machine CPU per server is the steadier figure.
 
 Targets from the issue: at least 50 servers/s, p99 request-to-ACTIVE under 2 s.
 """
 import argparse
 import collections
 import json
+import os
+import resource
 import statistics
 import sys
 import threading
@@ -32,6 +43,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tools.devenv import api as devenv  # noqa: E402
+from tools.devenv import proc  # noqa: E402
 from tools.stack import Stack  # noqa: E402
 
 
@@ -41,6 +53,81 @@ def percentile(values, p):
     values = sorted(values)
     k = min(len(values) - 1, max(0, int(round(p / 100.0 * (len(values) - 1)))))
     return values[k]
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_s(pgid):
+    """User+system CPU seconds of the live processes of process group
+    ``pgid`` (a stack service and its children, e.g. gunicorn workers),
+    from /proc/<pid>/stat. Children that already exited are not counted."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / _CLK_TCK
+
+
+def shared_cpu():
+    """CPU seconds of the shared servers (MariaDB, RabbitMQ, Glance,
+    Keystone, memcached) by command name; other users of the machine load
+    them too, so their deltas are an upper bound of the bench's share."""
+    names = {"mariadbd": "mariadb", "mysqld": "mariadb", "beam.smp": "rabbitmq",
+             "memcached": "memcached"}
+    out = collections.Counter()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                head, rest = f.read().rsplit(")", 1)
+        except OSError:
+            continue
+        comm = head.split("(", 1)[1]
+        key = names.get(comm)
+        if key:
+            fields = rest.split()
+            out[key] += (int(fields[11]) + int(fields[12])) / _CLK_TCK
+    for name in ("glance", "keystone"):   # the devenv's, by process group
+        pid = proc.read_pid(name)
+        if pid:
+            out[name] = group_cpu_s(pid)
+    return dict(out)
+
+
+def mariadb_status(stack):
+    """Server-wide MariaDB counters (new connections, commits, statements):
+    shared with every other user of the server, so an upper bound."""
+    import sqlalchemy as sa
+    engine = sa.create_engine(stack.mysql.rstrip("/") + "/", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SHOW GLOBAL STATUS WHERE Variable_name IN "
+                "('Connections', 'Com_commit', 'Questions', 'Innodb_os_log_fsyncs')")).all()
+        return {name: int(value) for name, value in rows}
+    finally:
+        engine.dispose()
+
+
+def stack_cpu(stack, hosts):
+    """``{service: CPU seconds so far}`` of every process of the stack."""
+    out = {}
+    for name, pid in stack.status().items():
+        if pid:
+            out[name.replace("stack-%s-" % stack.name, "")] = group_cpu_s(pid)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["bench-client"] = usage.ru_utime + usage.ru_stime
+    return out
 
 
 def token_for(info, cloud):
@@ -59,15 +146,30 @@ def main():
     ap.add_argument("--servers", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--hosts", type=int, default=50)
-    ap.add_argument("--poll", type=float, default=0.1)
+    ap.add_argument("--poll", type=float, default=0.25,
+                    help="seconds between two listings of the watcher")
+    ap.add_argument("--watch", choices=["changes-since", "full"], default="changes-since",
+                    help="watcher lists only servers changed since its previous poll "
+                         "(Nova's changes-since filter; default) or every server "
+                         "on each poll (full)")
+    ap.add_argument("--full-every", type=float, default=10.0,
+                    help="with changes-since, list every server every so many seconds "
+                         "too (servers put in ERROR in cell0 are never updated)")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--keep", action="store_true", help="leave the stack running")
+    ap.add_argument("--image-cache-ttl", type=float, default=0.0,
+                    help="[glance] image_cache_ttl of the stack (default 0: every "
+                         "boot reads its image from Glance, as Nova)")
+    ap.add_argument("--api-workers", type=int, default=2)
+    ap.add_argument("--api-threads", type=int, default=16)
     args = ap.parse_args()
 
     info = devenv.ensure_up()
     stack = Stack("bench", api_port=28774, computes=["bench"],
                   extra_conf={"fake_driver": {"host_count": str(args.hosts)},
-                              "api": {"workers": "2", "threads": "16"},
+                              "api": {"workers": str(args.api_workers),
+                                      "threads": str(args.api_threads)},
+                              "glance": {"image_cache_ttl": str(args.image_cache_ttl)},
                               "rate_limit": {"enabled": "false"}})
     stack.stop()
     stack.drop()
@@ -119,9 +221,25 @@ def main():
 
         def watcher():
             s = requests.Session()
+            since = time.time()
+            last_full = time.monotonic()
             while not done.is_set():
-                r = s.get(api + "/servers/detail?limit=100000", headers=h, timeout=60)
+                url = api + "/servers/detail?limit=100000"
+                polled_at = time.time()
+                if time.monotonic() - last_full >= args.full_every:
+                    # a server created in ERROR (cell0) and never updated
+                    # has no updated_at: changes-since does not show it
+                    last_full = time.monotonic()
+                elif args.watch == "changes-since":
+                    # only servers changed since the previous poll began:
+                    # updated_at has whole seconds (the format truncates
+                    # too) and a transaction may commit a little after its
+                    # updated_at, hence 1 s more
+                    url += "&changes-since=" + time.strftime(
+                        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(since - 1.0))
+                r = s.get(url, headers=h, timeout=60)
                 now = time.monotonic()
+                since = polled_at
                 for srv in r.json().get("servers", []):
                     if srv["status"] == "ACTIVE" and srv["id"] not in active_at:
                         active_at[srv["id"]] = now
@@ -129,6 +247,9 @@ def main():
                         failed.add(srv["id"])
                 time.sleep(args.poll)
 
+        cpu_before = stack_cpu(stack, hosts)
+        shared_before = shared_cpu()
+        db_before = mariadb_status(stack)
         start = time.monotonic()
         w = threading.Thread(target=watcher, daemon=True)
         w.start()
@@ -146,6 +267,12 @@ def main():
             time.sleep(0.2)
         done.set()
         w.join()
+        cpu_after = stack_cpu(stack, hosts)
+        shared_after = shared_cpu()
+        db_after = mariadb_status(stack)
+        shared = {k: round(shared_after[k] - shared_before.get(k, 0), 2) for k in shared_after}
+        cpu = {k: round(cpu_after[k] - cpu_before.get(k, 0), 2) for k in cpu_after}
+        n_active = max(1, len(active_at))
         last = max(active_at.values()) if active_at else time.monotonic()
         to_active = [active_at[i] - created[i] for i in created if i in active_at]
         result = {
@@ -162,6 +289,17 @@ def main():
                 "p99": round(percentile(to_active, 99), 3),
                 "max": round(max(to_active), 3)} if to_active else None,
             "poll_resolution_s": args.poll,
+            "watch": args.watch,
+            "api_workers": args.api_workers, "api_threads": args.api_threads,
+            "image_cache_ttl_s": args.image_cache_ttl,
+            "cpu_s": cpu,
+            "cpu_ms_per_server": {k: round(v * 1000 / n_active, 1) for k, v in cpu.items()},
+            "cpu_ms_per_server_total_stack": round(
+                sum(v for k, v in cpu.items() if k != "bench-client") * 1000 / n_active, 1),
+            "shared_servers_cpu_s": shared,
+            "mariadb_per_server": {k: round((db_after[k] - db_before.get(k, 0)) / n_active, 1)
+                                   for k in db_after},
+            "load_avg_1m": round(os.getloadavg()[0], 1),
             "targets": {"servers_per_s": 50, "p99_request_to_active_s": 2.0},
         }
         print(json.dumps(result, indent=2))

@@ -54,10 +54,14 @@ def get_defaults():
 
 
 def get_project_limits(project_id):
-    """Effective limits of a project: ``{resource: limit}``."""
-    limits = get_defaults()
-    limits.update({k: v for k, v in db_quotas.get_project_quotas(project_id).items()
-                   if k in limits})
+    """Effective limits of a project: ``{resource: limit}`` (the ``[quota]``
+    options, overridden by the class ``default``, overridden by the
+    project's own rows; both read in one database round trip)."""
+    class_rows, project_rows = db_quotas.get_class_and_project_quotas(DEFAULT_CLASS,
+                                                                      project_id)
+    limits = _conf_defaults()
+    limits.update({k: v for k, v in class_rows.items() if k in limits})
+    limits.update({k: v for k, v in project_rows.items() if k in limits})
     return limits
 
 
@@ -145,6 +149,10 @@ def enforce(project_id, user_id, deltas):
 
     :raises QuotaExceeded: 403.
     """
+    if all(resource not in COUNTED and delta <= 0 for resource, delta in deltas.items()):
+        # 0 + delta <= any limit >= 0 (and -1 is unlimited): nothing to check,
+        # no need to read the limits (a create without metadata).
+        return
     limits = get_project_limits(project_id)
     usage = None
     for resource, delta in deltas.items():

@@ -141,18 +141,28 @@ class Service:
 
     # -- background work ---------------------------------------------------------
     def report_state(self):
-        """One heartbeat of every served host; re-registers a host whose
-        row was deleted (``openstack compute service delete``)."""
-        for host, ref in list(self.service_refs.items()):
+        """One heartbeat of every served host (one transaction for all of
+        them); re-registers a host whose row was deleted (``openstack
+        compute service delete``)."""
+        refs = list(self.service_refs.items())
+        try:
+            rows = services_db.heartbeat_many(self.engine, [ref["uuid"] for _, ref in refs])
+        except Exception:  # noqa: BLE001 - DB down: try again next interval
+            LOG.exception("heartbeat of %s on %s failed", self.binary,
+                          ", ".join(host for host, _ in refs))
+            return
+        for host, ref in refs:
+            row = rows.get(ref["uuid"])
+            if row is not None:
+                self.service_refs[host] = row
+                continue
+            LOG.warning("service row of %s on %s was deleted; registering again",
+                        self.binary, host)
             try:
-                self.service_refs[host] = services_db.heartbeat(self.engine, ref["uuid"])
-            except services_db.ServiceNotFound:
-                LOG.warning("service row of %s on %s was deleted; registering again",
-                            self.binary, host)
                 self.service_refs[host] = services_db.create_or_get_service(
                     self.engine, host, self.binary, self.topic)
             except Exception:  # noqa: BLE001 - DB down: try again next interval
-                LOG.exception("heartbeat of %s on %s failed", self.binary, host)
+                LOG.exception("registering %s on %s again failed", self.binary, host)
 
     def _heartbeat_loop(self):
         while not self._stop.wait(self.report_interval):

@@ -31,6 +31,28 @@ def context():
     return ctxt
 
 
+def _allowed(ctxt, rule, target):
+    """``policies.authorize`` memoised for the current request.
+
+    A listing asks the same question for every server it shows (extended
+    attributes, host status of the caller's project); the credentials and
+    the rules do not change within one request, so each distinct
+    ``(rule, target)`` is enforced once per request.
+    """
+    try:
+        key = (rule, tuple(sorted(target.items())))
+        hash(key)
+    except TypeError:   # a target with unhashable values: no memo
+        return policies.authorize(ctxt, rule, target)
+    memo = getattr(flask.g, "_policy_memo", None)
+    if memo is None:
+        memo = flask.g._policy_memo = {}
+    allowed = memo.get(key)
+    if allowed is None:
+        allowed = memo[key] = bool(policies.authorize(ctxt, rule, target))
+    return allowed
+
+
 def authorize(rule, target=None, exc=faults.Forbidden):
     """Enforce policy ``rule`` (raise 403 when denied).
 
@@ -42,7 +64,7 @@ def authorize(rule, target=None, exc=faults.Forbidden):
     ctxt = context()
     if target is None:
         target = {"project_id": ctxt.project_id, "user_id": ctxt.user_id}
-    if not policies.authorize(ctxt, rule, target):
+    if not _allowed(ctxt, rule, target):
         LOG.info("policy %s denied for user %s project %s roles %s", rule,
                  ctxt.user_id, ctxt.project_id, ctxt.roles)
         if exc is faults.Forbidden:
@@ -56,7 +78,7 @@ def can(rule, target=None):
     ctxt = context()
     if target is None:
         target = {"project_id": ctxt.project_id, "user_id": ctxt.user_id}
-    return policies.authorize(ctxt, rule, target)
+    return _allowed(ctxt, rule, target)
 
 
 def json_body():

@@ -82,10 +82,12 @@ class ComputeManager:
     def _event(self, ctxt, instance, event, action):
         """Record ``event`` start/finish under the action of the request."""
         kwargs = dict(host=self.host, action=action, user_id=ctxt.user_id,
-                      project_id=ctxt.project_id)
+                      project_id=ctxt.project_id, return_row=False)
         try:
-            inst_db.record_action_event(self.engine, instance["uuid"], ctxt.request_id,
-                                        event, **kwargs)
+            started = inst_db.record_action_event(self.engine, instance["uuid"],
+                                                  ctxt.request_id, event, **kwargs)
+            # the finish updates this very event without looking it up
+            kwargs["event_id"] = started["id"]
         except Exception:  # noqa: BLE001 - bookkeeping must not stop the action
             LOG.exception("could not record event %s of %s", event, instance["uuid"])
         try:
@@ -219,7 +221,7 @@ class ComputeManager:
                 self.engine, instance_uuid,
                 {"vm_state": states.ACTIVE, "task_state": None,
                  "power_state": states.RUNNING, "launched_at": utcnow()},
-                expected_task_state=[states.SPAWNING])
+                expected_task_state=[states.SPAWNING], return_row=False)
         except (inst_db.UnexpectedTaskStateError, inst_db.InstanceNotFound) as exc:
             LOG.info("instance %s was deleted while spawning (%s); cleaning up",
                      instance_uuid, exc)
@@ -311,7 +313,8 @@ class ComputeManager:
             inst_db.update_instance(self.engine, instance_uuid,
                                     {"vm_state": vm_state, "power_state": power_state,
                                      "task_state": None},
-                                    expected_task_state=expected_task_state)
+                                    expected_task_state=expected_task_state,
+                                    return_row=False)
         except (inst_db.UnexpectedTaskStateError, inst_db.InstanceNotFound) as exc:
             LOG.info("instance %s changed meanwhile, not set to %s: %s",
                      instance_uuid, vm_state, exc)

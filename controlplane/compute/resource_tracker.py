@@ -59,13 +59,22 @@ class ResourceTracker:
         except Exception:  # noqa: BLE001 - the report must go on
             LOG.exception("could not count instances per host")
             counts = {}
+        try:   # every node's service row in one query
+            service_ids = {s["host"]: s["id"] for s in svc_db.list_services(
+                self.engine, binary=svc_db.COMPUTE_BINARY, hosts=nodes)}
+        except Exception:  # noqa: BLE001 - look them up one by one below
+            LOG.exception("could not list the compute services")
+            service_ids = None
         out = []
         for node in nodes:
             try:
-                svc = svc_db.get_service_by_host_binary(self.engine, node,
-                                                        svc_db.COMPUTE_BINARY)
-                values = self.node_values(node, counts.get(node, 0),
-                                          svc["id"] if svc else None)
+                if service_ids is not None:
+                    service_id = service_ids.get(node)
+                else:
+                    svc = svc_db.get_service_by_host_binary(self.engine, node,
+                                                            svc_db.COMPUTE_BINARY)
+                    service_id = svc["id"] if svc else None
+                values = self.node_values(node, counts.get(node, 0), service_id)
                 out.append(cn_db.upsert_compute_node(self.engine, values))
             except Exception:  # noqa: BLE001
                 LOG.exception("resource report of node %s failed", node)

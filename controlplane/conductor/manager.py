@@ -25,6 +25,7 @@ can still be claimed, or ends in ERROR with Nova's MaxRetriesExceeded
 fault when none is left or ``[scheduler] max_attempts`` is reached.
 """
 import logging
+import time
 import traceback
 
 from controlplane import exception
@@ -41,6 +42,9 @@ from controlplane.db.engine import CELL0_UUID
 from controlplane.db.services import utcnow
 
 LOG = logging.getLogger(__name__)
+
+#: seconds a cell mapping read by the conductor is reused
+CELL_CACHE_TTL = 30.0
 
 NO_VALID_HOST_MSG = "No valid host was found. %s"
 MAX_RETRIES_MSG = ("Exceeded maximum number of retries. Exhausted all hosts available "
@@ -102,6 +106,7 @@ class ConductorManager:
         self.sg_db = server_groups_db
         self._cell_engine = cell_engine or db_engine.cell_engine
         self._get_host_az = host_az or _default_host_az
+        self._cell_cache = {}
 
     # -- RPC clients (made on first use) ---------------------------------------
     @property
@@ -119,7 +124,16 @@ class ConductorManager:
         return self._compute_api
 
     def _cell(self, cell_uuid):
-        return self.cells_db.get_cell_mapping(uuid=cell_uuid)
+        """The cell mapping of ``cell_uuid``, kept for :data:`CELL_CACHE_TTL`
+        seconds (cell mappings change only when an operator edits them;
+        every build used to read the same row again)."""
+        now = time.monotonic()
+        cached = self._cell_cache.get(cell_uuid)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        cell = self.cells_db.get_cell_mapping(uuid=cell_uuid)
+        self._cell_cache[cell_uuid] = (cell, now + CELL_CACHE_TTL)
+        return cell
 
     def _engine(self, cell_mapping):
         return self._cell_engine(cell_mapping)

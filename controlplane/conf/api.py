@@ -29,6 +29,13 @@ glance_opts = [
                help="Glance endpoint, e.g. http://127.0.0.1:9292. When unset "
                     "the image endpoint of the token's service catalog is used."),
     cfg.IntOpt("timeout", default=10, min=1, help="Seconds to wait for Glance."),
+    cfg.FloatOpt("image_cache_ttl", default=0.0, min=0.0,
+                 help="Seconds an API worker reuses the metadata of an image it "
+                      "read from Glance for the same project (0, the default: "
+                      "ask Glance on every boot, as Nova does). Only images Glance "
+                      "returned are kept; a user must still pass Keystone to get "
+                      "that far. While cached, an image deleted, deactivated or "
+                      "unshared in Glance can still be booted by that project."),
 ]
 
 

@@ -59,14 +59,17 @@ def _load(conn, row):
             "created_at": row.created_at, "updated_at": row.updated_at}
 
 
+_HOST_ZONES = (sa.select(AMETA.c.value)
+               .select_from(AHOST.join(AMETA, AMETA.c.aggregate_id == AHOST.c.aggregate_id))
+               .where(AHOST.c.host == sa.bindparam("b_host"), AMETA.c.key == AZ_KEY))
+
+
 def _host_zones(conn, host, exclude_aggregate_id=None):
     """Zones the host is in through aggregates other than ``exclude_aggregate_id``."""
-    q = (sa.select(AMETA.c.value)
-         .select_from(AHOST.join(AMETA, AMETA.c.aggregate_id == AHOST.c.aggregate_id))
-         .where(AHOST.c.host == host, AMETA.c.key == AZ_KEY))
-    if exclude_aggregate_id is not None:
-        q = q.where(AHOST.c.aggregate_id != exclude_aggregate_id)
-    return set(conn.execute(q).scalars())
+    if exclude_aggregate_id is None:   # the conductor asks this for every build
+        return set(conn.execute(_HOST_ZONES, {"b_host": host}).scalars())
+    q = _HOST_ZONES.where(AHOST.c.aggregate_id != exclude_aggregate_id)
+    return set(conn.execute(q, {"b_host": host}).scalars())
 
 
 def _check_az_change(conn, agg_id, new_az):

@@ -78,8 +78,8 @@ def create_build_request_in(conn, instance_uuid, project_id, instance):
     """Insert a build request inside the caller's transaction ``conn`` (so
     the API can create it in one transaction with the quota recount and the
     instance mapping). Raises IntegrityError on a duplicate."""
-    conn.execute(_br.insert().values(instance_uuid=instance_uuid, project_id=project_id,
-                                     instance=_dumps(instance)))
+    conn.execute(_BR_INSERT, {"instance_uuid": instance_uuid, "project_id": project_id,
+                              "instance": _dumps(instance)})
 
 
 def get_build_request(instance_uuid):
@@ -91,19 +91,33 @@ def get_build_request(instance_uuid):
     return _br_dict(row)
 
 
+_BR_EXISTS = sa.select(_br.c.id).where(_br.c.instance_uuid == sa.bindparam("b_uuid"))
+_BR_DELETE = _br.delete().where(_br.c.instance_uuid == sa.bindparam("b_uuid"))
+_BR_INSERT = _br.insert()
+_RS_INSERT = _rs.insert()
+
+
 def build_request_exists(instance_uuid):
     """True when the build request is still there (server not deleted)."""
     with api_engine().connect() as conn:
-        return conn.execute(sa.select(_br.c.id).where(
-            _br.c.instance_uuid == instance_uuid)).first() is not None
+        return conn.execute(_BR_EXISTS, {"b_uuid": instance_uuid}).first() is not None
 
 
-def list_build_requests(project_id=None, instance_uuids=None, limit=None):
+def list_build_requests(project_id=None, instance_uuids=None, limit=None,
+                        changes_since=None):
     """Build requests (dicts, oldest first), of one project and/or of the
-    given instance uuids."""
+    given instance uuids.
+
+    :param changes_since: naive UTC datetime: only build requests created
+        or updated at or after it (the ``changes-since`` filter of
+        ``GET /servers``; a build request changes when it is created).
+    """
     query = sa.select(_br).order_by(_br.c.id)
     if project_id is not None:
         query = query.where(_br.c.project_id == project_id)
+    if changes_since is not None:
+        query = query.where(sa.func.coalesce(_br.c.updated_at, _br.c.created_at)
+                            >= changes_since)
     if instance_uuids is not None:
         query = query.where(_br.c.instance_uuid.in_(list(instance_uuids)))
     if limit is not None:
@@ -118,7 +132,7 @@ def delete_build_request(instance_uuid):
     False when it was already gone (server deleted, or another conductor
     finished the build) — Nova's BuildRequestNotFound case."""
     with api_engine().begin() as conn:
-        res = conn.execute(_br.delete().where(_br.c.instance_uuid == instance_uuid))
+        res = conn.execute(_BR_DELETE, {"b_uuid": instance_uuid})
     return res.rowcount > 0
 
 
@@ -136,7 +150,7 @@ def create_request_spec(instance_uuid, spec):
 
 def create_request_spec_in(conn, instance_uuid, spec):
     """Insert a request spec inside the caller's transaction ``conn``."""
-    conn.execute(_rs.insert().values(instance_uuid=instance_uuid, spec=_dumps(spec)))
+    conn.execute(_RS_INSERT, {"instance_uuid": instance_uuid, "spec": _dumps(spec)})
 
 
 update_request_spec = create_request_spec

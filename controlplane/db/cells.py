@@ -134,15 +134,6 @@ def list_host_mappings():
     return [{"host": h, "cell_uuid": c} for h, c in rows]
 
 
-def _im_dict(im, cell):
-    return {"instance_uuid": im.instance_uuid, "cell_id": im.cell_id,
-            "project_id": im.project_id, "user_id": im.user_id,
-            "queued_for_delete": bool(im.queued_for_delete),
-            "vcpus": im.vcpus, "memory_mb": im.memory_mb,
-            "created_at": im.created_at,
-            "cell_mapping": _cell_dict(cell) if cell is not None else None}
-
-
 def create_instance_mapping(instance_uuid, project_id, user_id, vcpus, memory_mb,
                             cell_id=None, conn=None):
     """Insert an instance mapping (cell_id None: only a build request so far).
@@ -166,42 +157,59 @@ def _insert_instance_mapping(values):
         conn.execute(sa.insert(InstanceMapping).values(**values))
 
 
+_im = InstanceMapping.__table__
+_cm = CellMapping.__table__
+_IM_COLS = ("instance_uuid", "cell_id", "project_id", "user_id", "queued_for_delete",
+            "vcpus", "memory_mb", "created_at")
+#: instance mapping columns plus the cell's as ``cm_<column>`` (Core, no ORM:
+#: this runs for every server the API shows and every build the conductor starts)
+_IM_SELECT = (sa.select(*[_im.c[k] for k in _IM_COLS],
+                        *[_cm.c[k].label("cm_" + k) for k in _CELL_COLS])
+              .select_from(_im.outerjoin(_cm, _im.c.cell_id == _cm.c.id)))
+_GET_IM = _IM_SELECT.where(_im.c.instance_uuid == sa.bindparam("instance_uuid"))
+_SET_IM_CELL = (_im.update().where(_im.c.instance_uuid == sa.bindparam("b_uuid"))
+                .values(cell_id=sa.bindparam("b_cell_id")))
+
+
+def _im_row_dict(row):
+    m = row._mapping
+    out = {k: m[k] for k in _IM_COLS}
+    out["queued_for_delete"] = bool(out["queued_for_delete"])
+    out["cell_mapping"] = ({k: m["cm_" + k] for k in _CELL_COLS}
+                           if m["cm_id"] is not None
+                           else None)
+    return out
+
+
 def get_instance_mapping(instance_uuid):
     """The mapping with its ``cell_mapping`` (None while unscheduled).
 
     :raises exception.InstanceMappingNotFound: no such instance.
     """
-    with Session(db_engine.api_engine()) as conn:
-        row = conn.execute(
-            sa.select(InstanceMapping, CellMapping)
-            .outerjoin(CellMapping, InstanceMapping.cell_id == CellMapping.id)
-            .where(InstanceMapping.instance_uuid == instance_uuid)).first()
+    with db_engine.api_engine().connect() as conn:
+        row = conn.execute(_GET_IM, {"instance_uuid": instance_uuid}).first()
     if row is None:
         raise exception.InstanceMappingNotFound(
             "Instance %s could not be found." % instance_uuid)
-    return _im_dict(row[0], row[1])
+    return _im_row_dict(row)
 
 
 def list_instance_mappings(project_id=None, include_queued_for_delete=False):
     """Mappings of a project (or all), each with its ``cell_mapping``."""
-    q = (sa.select(InstanceMapping, CellMapping)
-         .outerjoin(CellMapping, InstanceMapping.cell_id == CellMapping.id)
-         .order_by(InstanceMapping.id))
+    q = _IM_SELECT.order_by(_im.c.id)
     if project_id is not None:
-        q = q.where(InstanceMapping.project_id == project_id)
+        q = q.where(_im.c.project_id == project_id)
     if not include_queued_for_delete:
-        q = q.where(InstanceMapping.queued_for_delete.is_(False))
-    with Session(db_engine.api_engine()) as conn:
-        return [_im_dict(im, cell) for im, cell in conn.execute(q)]
+        q = q.where(_im.c.queued_for_delete.is_(False))
+    with db_engine.api_engine().connect() as conn:
+        return [_im_row_dict(r) for r in conn.execute(q)]
 
 
 @retry_on_db_error
 def set_instance_mapping_cell(instance_uuid, cell_id):
     """Point the mapping at the cell that now holds the instance (idempotent)."""
     with db_engine.api_engine().begin() as conn:
-        conn.execute(sa.update(InstanceMapping)
-                     .where(InstanceMapping.instance_uuid == instance_uuid)
-                     .values(cell_id=cell_id))
+        conn.execute(_SET_IM_CELL, {"b_uuid": instance_uuid, "b_cell_id": cell_id})
 
 
 @retry_on_db_error

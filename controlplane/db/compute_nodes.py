@@ -187,8 +187,9 @@ def get_allocation(engine, instance_uuid):
 
 
 def _fits(resource_used, total, reserved, ratio, requested):
-    """SQL condition ``used + requested <= (total - reserved) * ratio``."""
-    if not requested:
+    """SQL condition ``used + requested <= (total - reserved) * ratio``
+    (``requested`` a number, 0 meaning no condition, or a bind parameter)."""
+    if isinstance(requested, (int, float)) and not requested:
         return sa.true()
     return resource_used + requested <= (total - reserved) * ratio
 
@@ -198,34 +199,63 @@ class _AlreadyAllocated(Exception):
         self.node_uuid = node_uuid
 
 
-@retry_on_db_error
-def _claim_txn(engine, compute_node_uuid, instance_uuid, vcpus, memory_mb, disk_gb):
-    with engine.begin() as conn:
-        existing = conn.execute(
-            sa.select(CN.c.uuid).select_from(ALLOC.join(CN, CN.c.id == ALLOC.c.compute_node_id))
-            .where(ALLOC.c.instance_uuid == instance_uuid)).first()
-        if existing is not None:
-            raise _AlreadyAllocated(existing.uuid)
+# The claim's statements are built once (per combination of requested
+# resources, since a resource requested as 0 is not checked) and executed
+# with bound parameters: the scheduler runs them for every instance.
+_CLAIM_EXISTING = (sa.select(CN.c.uuid)
+                   .select_from(ALLOC.join(CN, CN.c.id == ALLOC.c.compute_node_id))
+                   .where(ALLOC.c.instance_uuid == sa.bindparam("b_instance_uuid")))
+_CLAIM_INSERT_ALLOC = sa.insert(ALLOC).from_select(
+    ["instance_uuid", "compute_node_id", "vcpus", "memory_mb", "disk_gb"],
+    sa.select(sa.bindparam("b_instance_uuid", type_=sa.String),
+              CN.c.id,
+              sa.bindparam("b_vcpus", type_=sa.Integer),
+              sa.bindparam("b_memory_mb", type_=sa.Integer),
+              sa.bindparam("b_disk_gb", type_=sa.Integer))
+    .where(CN.c.uuid == sa.bindparam("b_node_uuid")))
+_claim_updates = {}
+
+
+def _claim_update(want_vcpus, want_ram, want_disk):
+    """The conditional UPDATE of a claim (see :func:`claim`)."""
+    key = (want_vcpus, want_ram, want_disk)
+    stmt = _claim_updates.get(key)
+    if stmt is None:
+        v = sa.bindparam("b_vcpus", type_=sa.Integer)
+        mem = sa.bindparam("b_memory_mb", type_=sa.Integer)
+        d = sa.bindparam("b_disk_gb", type_=sa.Integer)
         reserved_disk_gb = sa.func.ceil(CN.c.reserved_host_disk_mb / 1024.0)
         cond = sa.and_(
-            CN.c.uuid == compute_node_uuid, CN.c.deleted == 0,
+            CN.c.uuid == sa.bindparam("b_node_uuid"), CN.c.deleted == 0,
             _fits(CN.c.vcpus_used, CN.c.vcpus, CN.c.reserved_host_cpus,
-                  CN.c.cpu_allocation_ratio, vcpus),
+                  CN.c.cpu_allocation_ratio, v) if want_vcpus else sa.true(),
             _fits(CN.c.memory_mb_used, CN.c.memory_mb, CN.c.reserved_host_memory_mb,
-                  CN.c.ram_allocation_ratio, memory_mb),
+                  CN.c.ram_allocation_ratio, mem) if want_ram else sa.true(),
             _fits(CN.c.local_gb_used, CN.c.local_gb, reserved_disk_gb,
-                  CN.c.disk_allocation_ratio, disk_gb))
-        res = conn.execute(sa.update(CN).where(cond).values(
-            vcpus_used=CN.c.vcpus_used + vcpus,
-            memory_mb_used=CN.c.memory_mb_used + memory_mb,
-            local_gb_used=CN.c.local_gb_used + disk_gb,
-            generation=CN.c.generation + 1))
+                  CN.c.disk_allocation_ratio, d) if want_disk else sa.true())
+        stmt = sa.update(CN).where(cond).values(
+            vcpus_used=CN.c.vcpus_used + v,
+            memory_mb_used=CN.c.memory_mb_used + mem,
+            local_gb_used=CN.c.local_gb_used + d,
+            generation=CN.c.generation + 1)
+        _claim_updates[key] = stmt
+    return stmt
+
+
+@retry_on_db_error
+def _claim_txn(engine, compute_node_uuid, instance_uuid, vcpus, memory_mb, disk_gb):
+    params = {"b_node_uuid": compute_node_uuid, "b_instance_uuid": instance_uuid,
+              "b_vcpus": vcpus, "b_memory_mb": memory_mb, "b_disk_gb": disk_gb}
+    with engine.begin() as conn:
+        existing = conn.execute(_CLAIM_EXISTING, params).first()
+        if existing is not None:
+            raise _AlreadyAllocated(existing.uuid)
+        res = conn.execute(_claim_update(bool(vcpus), bool(memory_mb), bool(disk_gb)),
+                           params)
         if res.rowcount != 1:
             return False
-        node_id = conn.execute(sa.select(CN.c.id).where(CN.c.uuid == compute_node_uuid)).scalar_one()
-        conn.execute(sa.insert(ALLOC).values(
-            instance_uuid=instance_uuid, compute_node_id=node_id,
-            vcpus=vcpus, memory_mb=memory_mb, disk_gb=disk_gb))
+        # the allocation row takes the node's id in the same statement
+        conn.execute(_CLAIM_INSERT_ALLOC, params)
     return True
 
 

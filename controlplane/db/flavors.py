@@ -57,12 +57,15 @@ def _dict(row, specs=None):
     return d
 
 
+_SPECS_IN = (sa.select(SPECS.c.flavor_id, SPECS.c.key, SPECS.c.value)
+             .where(SPECS.c.flavor_id.in_(sa.bindparam("b_ids", expanding=True))))
+
+
 def _specs_of(conn, ids):
     out = {}
     if not ids:
         return out
-    for r in conn.execute(sa.select(SPECS.c.flavor_id, SPECS.c.key, SPECS.c.value)
-                          .where(SPECS.c.flavor_id.in_(list(ids)))):
+    for r in conn.execute(_SPECS_IN, {"b_ids": list(ids)}):
         out.setdefault(r.flavor_id, {})[r.key] = r.value
     return out
 
@@ -73,11 +76,20 @@ def _visible(project_id):
     return sa.or_(FL.c.is_public.is_(sa.true()), FL.c.id.in_(shared))
 
 
+# _find's two statements, built once (every server create looks a flavor up)
+_FIND_ANY = sa.select(FL).where(FL.c.flavorid == sa.bindparam("b_flavorid"))
+_FIND_VISIBLE = _FIND_ANY.where(sa.or_(
+    FL.c.is_public.is_(sa.true()),
+    FL.c.id.in_(sa.select(PROJ.c.flavor_id)
+                .where(PROJ.c.project_id == sa.bindparam("b_project_id")))))
+
+
 def _find(conn, flavorid, project_id=None):
-    q = sa.select(FL).where(FL.c.flavorid == str(flavorid))
-    if project_id is not None:
-        q = q.where(_visible(project_id))
-    row = conn.execute(q).first()
+    if project_id is None:
+        row = conn.execute(_FIND_ANY, {"b_flavorid": str(flavorid)}).first()
+    else:
+        row = conn.execute(_FIND_VISIBLE, {"b_flavorid": str(flavorid),
+                                           "b_project_id": project_id}).first()
     if row is None:
         raise exception.FlavorNotFound(flavor_id=flavorid)
     return row

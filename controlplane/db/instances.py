@@ -28,6 +28,30 @@ _actions = InstanceAction.__table__
 _events = InstanceActionEvent.__table__
 
 COLUMNS = frozenset(c.name for c in _t.c)
+
+# Statements of the boot path, built once and run with bound parameters
+# (building a SELECT of every instance column per call costs more CPU than
+# the round trip).
+_BY_UUID = {
+    "no": sa.select(_t).where(_t.c.uuid == sa.bindparam("b_uuid"), _t.c.deleted == 0),
+    "yes": sa.select(_t).where(_t.c.uuid == sa.bindparam("b_uuid")),
+    "only": sa.select(_t).where(_t.c.uuid == sa.bindparam("b_uuid"), _t.c.deleted != 0),
+}
+_FIND_ACTION = (sa.select(_actions)
+                .where(_actions.c.instance_uuid == sa.bindparam("b_uuid"),
+                       _actions.c.request_id == sa.bindparam("b_request_id"))
+                .order_by(_actions.c.id.desc()))
+_EVENT_BY_ID = sa.select(_events).where(_events.c.id == sa.bindparam("b_id"))
+_NEWEST_EVENT = (sa.select(_events)
+                 .where(_events.c.action_id == sa.bindparam("b_action_id"),
+                        _events.c.event == sa.bindparam("b_event"))
+                 .order_by(_events.c.finish_time.is_(None).desc(), _events.c.id.desc()))
+_INSERT_EVENT = _events.insert()
+_INSERT_INSTANCE = _t.insert()
+_INSERT_ACTION = _actions.insert()
+_FINISH_EVENT = _events.update().where(_events.c.id == sa.bindparam("b_id")).values(
+    finish_time=sa.bindparam("b_finish_time"), result=sa.bindparam("b_result"),
+    traceback=sa.bindparam("b_traceback"))
 #: keys list_instances accepts as sort keys
 SORT_KEYS = frozenset(COLUMNS - {"flavor", "metadata", "system_metadata", "user_data"})
 
@@ -115,11 +139,13 @@ def create_instance(engine, values):
     row.setdefault("deleted", 0)
     try:
         with engine.begin() as conn:
-            conn.execute(_t.insert().values(**row))
+            conn.execute(_INSERT_INSTANCE, row)
+            got = conn.execute(_BY_UUID["yes"], {"b_uuid": row["uuid"]}).first()
+        return row_to_dict(got)
     except sa_exc.IntegrityError:
         LOG.info("instance %s already exists; create is a no-op", row.get("uuid"))
     with engine.connect() as conn:
-        got = conn.execute(sa.select(_t).where(_t.c.uuid == row["uuid"])).first()
+        got = conn.execute(_BY_UUID["yes"], {"b_uuid": row["uuid"]}).first()
     return row_to_dict(got)
 
 
@@ -129,9 +155,10 @@ def get_instance(engine, instance_uuid, read_deleted="no"):
     :param read_deleted: ``"no"`` (default) hides soft-deleted rows,
         ``"yes"`` shows them too, ``"only"`` shows only them.
     """
+    if read_deleted not in _BY_UUID:
+        _deleted_clause(read_deleted)   # raises ValueError
     with engine.connect() as conn:
-        row = conn.execute(sa.select(_t).where(
-            _t.c.uuid == instance_uuid, _deleted_clause(read_deleted))).first()
+        row = conn.execute(_BY_UUID[read_deleted], {"b_uuid": instance_uuid}).first()
     if row is None:
         raise InstanceNotFound(instance_uuid)
     return row_to_dict(row)
@@ -248,9 +275,33 @@ def list_instances_by_host(engine, hosts, read_deleted="no"):
         return [row_to_dict(r) for r in rows]
 
 
+_update_statements = {}
+#: distinct UPDATE shapes kept (callers use a handful; this only bounds memory)
+_UPDATE_STATEMENTS_MAX = 512
+
+
+def _update_statement(keys, exp_task, exp_vm):
+    """The compare-and-swap UPDATE of :func:`update_instance` for these
+    value keys and expected states, built once per shape: values are bound
+    as ``v_<column>``, the uuid as ``b_uuid``."""
+    cache_key = (keys, exp_task, exp_vm)
+    stmt = _update_statements.get(cache_key)
+    if stmt is None:
+        where = [_t.c.uuid == sa.bindparam("b_uuid"), _t.c.deleted == 0]
+        if exp_task is not None:
+            where.append(_in_clause(_t.c.task_state, list(exp_task)))
+        if exp_vm is not None:
+            where.append(_in_clause(_t.c.vm_state, list(exp_vm)))
+        stmt = _t.update().where(*where).values(
+            {k: sa.bindparam("v_" + k, type_=_t.c[k].type) for k in keys})
+        if len(_update_statements) < _UPDATE_STATEMENTS_MAX:
+            _update_statements[cache_key] = stmt
+    return stmt
+
+
 @retry_on_db_error
 def update_instance(engine, instance_uuid, values, expected_vm_state=None,
-                    expected_task_state=None):
+                    expected_task_state=None, return_row=True):
     """Update a (not deleted) instance as a compare-and-swap.
 
     ``expected_task_state`` / ``expected_vm_state``: None means "do not
@@ -260,7 +311,9 @@ def update_instance(engine, instance_uuid, values, expected_vm_state=None,
     ``UPDATE ... WHERE uuid = :u AND task_state IN (...)``, the
     serialisation point Galera certifies.
 
-    :returns: the updated instance dict.
+    :param return_row: False skips reading the row back when the update
+        matched (the function then returns None); errors are the same.
+    :returns: the updated instance dict (None with ``return_row=False``).
     :raises InstanceNotFound: no such (non-deleted) instance.
     :raises UnexpectedTaskStateError: the states did not match (409);
         ``UnexpectedDeletingTaskStateError`` when the task is ``deleting``.
@@ -271,15 +324,16 @@ def update_instance(engine, instance_uuid, values, expected_vm_state=None,
     vals["updated_at"] = utcnow()
     exp_task = _as_list(expected_task_state)
     exp_vm = _as_list(expected_vm_state)
-    where = [_t.c.uuid == instance_uuid, _t.c.deleted == 0]
-    if exp_task is not None:
-        where.append(_in_clause(_t.c.task_state, exp_task))
-    if exp_vm is not None:
-        where.append(_in_clause(_t.c.vm_state, exp_vm))
+    stmt = _update_statement(tuple(sorted(vals)),
+                             None if exp_task is None else tuple(exp_task),
+                             None if exp_vm is None else tuple(exp_vm))
+    params = {"v_" + k: v for k, v in vals.items()}
+    params["b_uuid"] = instance_uuid
     with engine.begin() as conn:
-        res = conn.execute(_t.update().where(*where).values(**vals))
-        row = conn.execute(sa.select(_t).where(_t.c.uuid == instance_uuid,
-                                               _t.c.deleted == 0)).first()
+        res = conn.execute(stmt, params)
+        if not return_row and res.rowcount == 1:
+            return None
+        row = conn.execute(_BY_UUID["no"], {"b_uuid": instance_uuid}).first()
     if row is None:
         raise InstanceNotFound(instance_uuid)
     row = row_to_dict(row)
@@ -345,9 +399,8 @@ def get_latest_faults(engine, instance_uuids):
 
 
 def _find_action(conn, instance_uuid, request_id):
-    return conn.execute(sa.select(_actions).where(
-        _actions.c.instance_uuid == instance_uuid,
-        _actions.c.request_id == request_id).order_by(_actions.c.id.desc())).first()
+    return conn.execute(_FIND_ACTION, {"b_uuid": instance_uuid,
+                                       "b_request_id": request_id}).first()
 
 
 @retry_on_db_error
@@ -359,10 +412,10 @@ def record_action(engine, instance_uuid, action, request_id, user_id=None,
     with engine.begin() as conn:
         row = _find_action(conn, instance_uuid, request_id)
         if row is None:
-            conn.execute(_actions.insert().values(
-                action=action, instance_uuid=instance_uuid, request_id=request_id,
-                user_id=user_id, project_id=project_id, message=message,
-                start_time=utcnow()))
+            conn.execute(_INSERT_ACTION, {
+                "action": action, "instance_uuid": instance_uuid,
+                "request_id": request_id, "user_id": user_id, "project_id": project_id,
+                "message": message, "start_time": utcnow()})
             row = _find_action(conn, instance_uuid, request_id)
         return row_to_dict(row)
 
@@ -382,44 +435,58 @@ def finish_action(engine, instance_uuid, request_id, message=None):
 @retry_on_db_error
 def record_action_event(engine, instance_uuid, request_id, event, finish=False,
                         result=None, traceback=None, host=None, action=None,
-                        user_id=None, project_id=None):
+                        user_id=None, project_id=None, event_id=None, return_row=True):
     """Start or finish an event of the action of ``request_id``.
 
     ``finish=False`` inserts an event (``start_time`` now), creating the
     action named ``action`` first when the request has none (a service
     acting without an API call). ``finish=True`` sets ``finish_time`` and
     ``result`` (``"Success"``/``"Error"``) on the newest unfinished event of
-    that name, and marks the action ``message = "Error"`` on error.
-    :returns: the event dict.
+    that name — or on ``event_id``, the id the start returned, without
+    looking it up — and marks the action ``message = "Error"`` on error.
+
+    :param return_row: False returns only the event id (no read back).
+    :returns: the event dict (its ``id`` only with ``return_row=False``).
     """
+    result = result or "Success"
     with engine.begin() as conn:
-        act = _find_action(conn, instance_uuid, request_id)
-        if act is None:
-            conn.execute(_actions.insert().values(
-                action=action or event, instance_uuid=instance_uuid,
-                request_id=request_id, user_id=user_id, project_id=project_id,
-                start_time=utcnow()))
+        act = None
+        eid = None
+        if finish and event_id is not None:
+            res = conn.execute(_FINISH_EVENT, {"b_id": event_id, "b_finish_time": utcnow(),
+                                               "b_result": result,
+                                               "b_traceback": traceback})
+            if res.rowcount == 1:
+                eid = event_id
+        if eid is None or result != "Success":
             act = _find_action(conn, instance_uuid, request_id)
+            if act is None:
+                conn.execute(_actions.insert().values(
+                    action=action or event, instance_uuid=instance_uuid,
+                    request_id=request_id, user_id=user_id, project_id=project_id,
+                    start_time=utcnow()))
+                act = _find_action(conn, instance_uuid, request_id)
         if not finish:
-            res = conn.execute(_events.insert().values(
-                action_id=act.id, event=event, start_time=utcnow(), host=host))
+            res = conn.execute(_INSERT_EVENT, {"action_id": act.id, "event": event,
+                                               "start_time": utcnow(), "host": host})
             eid = res.inserted_primary_key[0]
-        else:
-            ev = conn.execute(sa.select(_events).where(
-                _events.c.action_id == act.id, _events.c.event == event)
-                .order_by(_events.c.finish_time.is_(None).desc(), _events.c.id.desc())).first()
+        elif eid is None:
+            ev = conn.execute(_NEWEST_EVENT, {"b_action_id": act.id,
+                                              "b_event": event}).first()
             if ev is None:
-                res = conn.execute(_events.insert().values(
-                    action_id=act.id, event=event, start_time=utcnow(), host=host))
+                res = conn.execute(_INSERT_EVENT, {"action_id": act.id, "event": event,
+                                                   "start_time": utcnow(), "host": host})
                 eid = res.inserted_primary_key[0]
             else:
                 eid = ev.id
-            conn.execute(_events.update().where(_events.c.id == eid).values(
-                finish_time=utcnow(), result=result or "Success", traceback=traceback))
-            if (result or "Success") != "Success":
-                conn.execute(_actions.update().where(_actions.c.id == act.id)
-                             .values(message="Error"))
-        return row_to_dict(conn.execute(sa.select(_events).where(_events.c.id == eid)).first())
+            conn.execute(_FINISH_EVENT, {"b_id": eid, "b_finish_time": utcnow(),
+                                         "b_result": result, "b_traceback": traceback})
+        if finish and result != "Success":
+            conn.execute(_actions.update().where(_actions.c.id == act.id)
+                         .values(message="Error"))
+        if not return_row:
+            return {"id": eid}
+        return row_to_dict(conn.execute(_EVENT_BY_ID, {"b_id": eid}).first())
 
 
 def event_succeeded(engine, instance_uuid, request_id, event):

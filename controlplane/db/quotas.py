@@ -9,9 +9,9 @@ per user in ``key_pairs``; server groups per project in
 :func:`create_instances_within_quota` is the serialisation point of server
 creation: one transaction bumps ``project_quota_generations`` for the
 project (concurrent creates of the project queue on that row, and Galera
-certification rejects one of two writers on different nodes), counts,
-inserts the instance mappings, build requests and request specs, recounts
-and rolls everything back with :class:`QuotaOverLimit` when over a limit.
+certification rejects one of two writers on different nodes), inserts the
+instance mappings, build requests and request specs, counts, and rolls
+everything back with :class:`QuotaOverLimit` when over a limit.
 """
 import logging
 
@@ -90,6 +90,21 @@ def get_class_quotas(class_name="default"):
     return {r.resource: r.hard_limit for r in rows}
 
 
+def get_class_and_project_quotas(class_name, project_id):
+    """:func:`get_class_quotas` and :func:`get_project_quotas` in one
+    statement (``UNION ALL``): ``({resource: limit}, {resource: limit})``."""
+    q = sa.union_all(
+        sa.select(sa.literal("c").label("kind"), _qc.c.resource, _qc.c.hard_limit)
+        .where(_qc.c.class_name == class_name),
+        sa.select(sa.literal("p").label("kind"), _q.c.resource, _q.c.hard_limit)
+        .where(_q.c.project_id == project_id))
+    out = {"c": {}, "p": {}}
+    with db_engine.api_engine().connect() as conn:
+        for kind, resource, limit in conn.execute(q):
+            out[kind][resource] = limit
+    return out["c"], out["p"]
+
+
 @retry_on_db_error
 def set_project_quotas(project_id, limits):
     """Create or update per-project limits in one transaction.
@@ -125,14 +140,21 @@ def set_class_quotas(class_name, limits):
 
 # --- usage ---------------------------------------------------------------
 
+_COUNT_INSTANCES = (
+    sa.select(sa.func.count(_im.c.id), sa.func.coalesce(sa.func.sum(_im.c.vcpus), 0),
+              sa.func.coalesce(sa.func.sum(_im.c.memory_mb), 0))
+    .where(_im.c.project_id == sa.bindparam("b_project_id"),
+           _im.c.queued_for_delete.is_(sa.false())))
+_COUNT_USER_INSTANCES = _COUNT_INSTANCES.where(_im.c.user_id == sa.bindparam("b_user_id"))
+_IM_INSERT = _im.insert()
+
+
 def _count_instances(conn, project_id, user_id=None):
-    q = (sa.select(sa.func.count(_im.c.id), sa.func.coalesce(sa.func.sum(_im.c.vcpus), 0),
-                   sa.func.coalesce(sa.func.sum(_im.c.memory_mb), 0))
-         .where(_im.c.project_id == project_id,
-                _im.c.queued_for_delete.is_(sa.false())))
-    if user_id is not None:
-        q = q.where(_im.c.user_id == user_id)
-    n, cores, ram = conn.execute(q).one()
+    if user_id is None:
+        q, params = _COUNT_INSTANCES, {"b_project_id": project_id}
+    else:
+        q, params = _COUNT_USER_INSTANCES, {"b_project_id": project_id, "b_user_id": user_id}
+    n, cores, ram = conn.execute(q, params).one()
     return {"instances": int(n), "cores": int(cores), "ram": int(ram)}
 
 
@@ -214,22 +236,21 @@ def create_instances_within_quota(project_id, user_id, instances, limits):
         try:
             # serialisation point: every create of this project queues here
             bump_project_generation(conn, project_id)
-            usage = _count_instances(conn, project_id)
-            overs = _overs(usage, requested, limits)
-            if overs:
-                raise QuotaOverLimit(overs)
             for inst in instances:
-                conn.execute(_im.insert().values(
-                    instance_uuid=inst["instance_uuid"], cell_id=None,
-                    project_id=project_id, user_id=user_id, queued_for_delete=False,
-                    vcpus=int(inst["vcpus"]), memory_mb=int(inst["memory_mb"])))
+                conn.execute(_IM_INSERT, {
+                    "instance_uuid": inst["instance_uuid"], "cell_id": None,
+                    "project_id": project_id, "user_id": user_id,
+                    "queued_for_delete": False, "vcpus": int(inst["vcpus"]),
+                    "memory_mb": int(inst["memory_mb"])})
                 if inst.get("build_request") is not None:
                     db_build_requests.create_build_request_in(
                         conn, inst["instance_uuid"], project_id, inst["build_request"])
                 if inst.get("request_spec") is not None:
                     db_build_requests.create_request_spec_in(
                         conn, inst["instance_uuid"], inst["request_spec"])
-            # recount: with the generation row held this equals usage+requested
+            # One count after the inserts: with the generation row held no
+            # other create of the project runs, so usage before = after -
+            # requested; over a limit, the rollback undoes the inserts.
             after = _count_instances(conn, project_id)
             used_before = {k: after[k] - requested[k] for k in after}
             overs = _overs(used_before, requested, limits)

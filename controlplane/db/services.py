@@ -92,20 +92,43 @@ def heartbeat(engine, id_or_uuid):
         return _select_one(conn, _where_id(id_or_uuid))
 
 
+@retry_on_db_error
+def heartbeat_many(engine, uuids):
+    """:func:`heartbeat` of several services (the hosts of one compute
+    process) in one transaction: one ``UPDATE ... WHERE uuid IN`` and one
+    ``SELECT``.
+
+    :param uuids: service uuids.
+    :returns: ``{uuid: updated row}``; a uuid whose row was deleted is
+        missing from it (the caller registers that host again).
+    """
+    uuids = list(uuids)
+    if not uuids:
+        return {}
+    with engine.begin() as conn:
+        conn.execute(_t.update().where(_t.c.uuid.in_(uuids)).values(
+            last_seen_up=utcnow(), report_count=_t.c.report_count + 1))
+        rows = conn.execute(sa.select(_t).where(_t.c.uuid.in_(uuids)))
+        return {r.uuid: row_to_dict(r) for r in rows}
+
+
 def _where_id(id_or_uuid):
     if isinstance(id_or_uuid, int) or (isinstance(id_or_uuid, str) and id_or_uuid.isdigit()):
         return _t.c.id == int(id_or_uuid)
     return _t.c.uuid == id_or_uuid
 
 
-def list_services(engine, binary=None, host=None):
+def list_services(engine, binary=None, host=None, hosts=None):
     """Rows of ``services`` (dicts) ordered by id, optionally filtered by
-    ``binary`` and/or ``host``; each dict gets ``"up"`` (see :func:`is_up`)."""
+    ``binary`` and/or ``host`` (or any of the list ``hosts``); each dict
+    gets ``"up"`` (see :func:`is_up`)."""
     query = sa.select(_t).order_by(_t.c.id)
     if binary is not None:
         query = query.where(_t.c.binary == binary)
     if host is not None:
         query = query.where(_t.c.host == host)
+    if hosts is not None:
+        query = query.where(_t.c.host.in_(list(hosts)))
     with engine.connect() as conn:
         rows = [row_to_dict(r) for r in conn.execute(query)]
     for row in rows:

@@ -47,8 +47,10 @@ from controlplane.rpc.transport import get_transport
 
 LOG = logging.getLogger(__name__)
 
-#: Seconds of one wait of the I/O loop (bounds how fast stop is noticed).
-POLL_INTERVAL = 0.2
+#: Seconds of one idle wait of the I/O loop. stop() and acks wake the loop at
+#: once (add_callback_threadsafe) and deliveries end the wait, so this only
+#: bounds how often an idle server checks its consumers.
+POLL_INTERVAL = 1.0
 #: Seconds a reply may take to be published and confirmed.
 REPLY_TIMEOUT = 30.0
 

@@ -10,6 +10,7 @@ server (404).
 """
 import base64
 import binascii
+import datetime
 import logging
 import re
 import secrets
@@ -198,12 +199,29 @@ def _list_filters():
         filters["image"] = args["image"].rstrip("/").split("/")[-1]
     if args.get("flavor"):
         filters["flavor"] = args["flavor"].rstrip("/").split("/")[-1]
+    if args.get("changes-since"):
+        filters["changes-since"] = _changes_since(args["changes-since"])
     status = args.get("status")
     if status is not None:
         status = status.upper()
         if status not in _STATUS_TO_STATES:
             status = "__none__"
     return project_id, filters, status
+
+
+def _changes_since(raw):
+    """The ``changes-since`` query parameter (ISO 8601, UTC when it has no
+    offset, as Nova's API guide says) as a naive UTC datetime.
+
+    :raises faults.BadRequest: not an ISO 8601 date and time.
+    """
+    try:
+        value = datetime.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise faults.BadRequest("Invalid filter field: changes-since.")
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value
 
 
 def _matches(inst, filters, status):
@@ -244,20 +262,29 @@ def gather(project_id, filters, status, limit, marker):
     """Servers from build requests and every cell (cell0 included), newest
     first, after ``marker``, at most ``limit``.
 
+    With ``filters["changes-since"]`` (naive UTC datetime) only servers
+    changed since then are listed, deleted ones included (Nova: instances
+    whose ``updated_at`` is at or after it; build requests created or
+    updated since then).
+
     :returns: list of ``(instance, cell_mapping or None)``.
     :raises faults.BadRequest: the marker is not a server of the listing.
     """
     found = {}
+    since = filters.get("changes-since")
     if filters.get("host") is None:   # build requests have no host
-        for br in db_br.list_build_requests(project_id=project_id):
+        for br in db_br.list_build_requests(project_id=project_id, changes_since=since):
             inst = _from_build_request(br)
             if _matches(inst, filters, status):
                 found[inst["uuid"]] = (inst, None)
-    db_filters = {k: v for k, v in filters.items() if k in ("host", "image")}
+    db_filters = {k: v for k, v in filters.items()
+                  if k in ("host", "image", "changes-since")}
+    read_deleted = "yes" if since is not None else "no"
     for cell in db_cells.list_cell_mappings(include_cell0=True):
         try:
             rows = db_instances.list_instances(db_engine.cell_engine(cell),
-                                               project_id=project_id, filters=db_filters)
+                                               project_id=project_id, filters=db_filters,
+                                               read_deleted=read_deleted)
         except Exception:
             LOG.exception("cannot list servers of cell %s; it is left out",
                           cell.get("name") or cell.get("uuid"))

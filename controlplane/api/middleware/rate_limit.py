@@ -40,7 +40,17 @@ class RateLimit:
         self.app = app
         self.items = limits.parse_many(limit_string)
         self.storage = limits_storage.storage_from_string(storage_uri)
-        self.limiter = strategies.MovingWindowRateLimiter(self.storage)
+        self.limiter = self._strategy(self.storage)
+
+    @staticmethod
+    def _strategy(storage):
+        """Moving window where the storage supports it (memory://, redis);
+        memcached only supports the sliding window counter."""
+        if isinstance(storage, limits_storage.MovingWindowSupport):
+            return strategies.MovingWindowRateLimiter(storage)
+        if isinstance(storage, limits_storage.SlidingWindowCounterSupport):
+            return strategies.SlidingWindowCounterRateLimiter(storage)
+        return strategies.FixedWindowRateLimiter(storage)
 
     def __call__(self, environ, start_response):
         key = client_key(environ)
