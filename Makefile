@@ -1,5 +1,9 @@
 # Shortcuts; the scripts under tools/ are what they run (and work without make).
-.PHONY: up down test unit bench
+.PHONY: lab lab-destroy up down test unit bench
+lab:
+	tools/lab/up.sh
+lab-destroy:
+	tools/lab/down.sh
 up:
 	tools/up.sh
 down:

@@ -33,8 +33,7 @@ export PATH="$BIN:$PATH"
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 
 step "lint"
-timed yamllint -s .
-timed ansible-lint --profile production --offline -q roles playbooks
+timed tools/lab/lint.sh
 
 if [ "$MOLECULE" = 1 ]; then
   step "molecule test of every role ($JOBS at a time)"
