@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Run every test: unit, integration (real MariaDB and RabbitMQ) and
-# end-to-end (real Keystone and Glance, every service as a process, driven
-# by the openstack CLI). Installs and starts what is missing first.
-# Extra arguments go to pytest, e.g. tools/test.sh tests/unit -x
+# Run every test. With no arguments:
+#   1. pytest over tests/: unit, integration (real MariaDB and RabbitMQ),
+#      end-to-end (real Keystone and Glance, every service as a process,
+#      driven by the openstack CLI) and the OCF agents (ocf-tester);
+#   2. the HA lab pipeline (tools/lab/ci.sh --skip-molecule): Ansible lint,
+#      a fresh lab deployed by playbooks/site.yml, a second site.yml run
+#      that must change nothing, and the lab tests.
+# Installs and starts what is missing first. Arguments go to pytest alone,
+# e.g. tools/test.sh tests/unit -x (the lab pipeline is then skipped; set
+# CONTROLPLANE_SKIP_LAB=1 to skip it in a full run too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CONTROLPLANE_DEV_DIR="${CONTROLPLANE_DEV_DIR:-/var/lib/controlplane-dev}"
 python3 -m tools.devenv up
-exec "$CONTROLPLANE_DEV_DIR/venv/bin/python" -m pytest -p no:cacheprovider "$@"
+"$CONTROLPLANE_DEV_DIR/venv/bin/python" -m pytest -p no:cacheprovider "$@"
+if [ $# -eq 0 ] && [ "${CONTROLPLANE_SKIP_LAB:-0}" != 1 ]; then
+  tools/lab/ci.sh --skip-molecule
+fi

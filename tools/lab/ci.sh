@@ -22,6 +22,7 @@ for arg in "$@"; do
   esac
 done
 
+mkdir -p "$LAB_DIR/logs"
 T0=$(date +%s)
 step() { echo; echo "==> [$(( $(date +%s) - T0 ))s] $*"; }
 timed() { local s; s=$(date +%s); "$@"; echo "<== $1 ${2:-} took $(( $(date +%s) - s ))s"; }
@@ -37,7 +38,6 @@ timed tools/lab/lint.sh
 
 if [ "$MOLECULE" = 1 ]; then
   step "molecule test of every role ($JOBS at a time)"
-  mkdir -p "$LAB_DIR/logs"
   roles=$(ls -d roles/*/molecule/default | cut -d/ -f2)
   failed=()
   run_one() {
@@ -78,6 +78,9 @@ fi
 
 step "lab tests"
 timed pytest -p no:cacheprovider --confcutdir=tests/lab -m lab -q tests/lab
+echo "memory of the lab hosts:"
+podman stats --no-stream --format "    {{.Name}} {{.MemUsage}}" | sort
+free -m | sed 's/^/    /'
 
 if [ "$KEEP" = 0 ]; then
   step "remove the lab"
