@@ -22,6 +22,9 @@ for arg in "$@"; do
   esac
 done
 
+# PYTEST_ADDOPTS is meant for the Python suites: the lab venv's pytest (lab
+# tests, molecule's testinfra verifiers) has no pytest-timeout.
+unset PYTEST_ADDOPTS
 mkdir -p "$LAB_DIR/logs"
 T0=$(date +%s)
 step() { echo; echo "==> [$(( $(date +%s) - T0 ))s] $*"; }

@@ -18,5 +18,5 @@ t tools/lab/wheelhouse.sh
 t ansible-playbook -i inventories/lab playbooks/lab.yml
 t ansible-playbook -i inventories/lab playbooks/site.yml
 if [ "${1:-}" = "--test" ]; then
-  t pytest -p no:cacheprovider --confcutdir=tests/lab -m lab tests/lab
+  t env PYTEST_ADDOPTS= pytest -p no:cacheprovider --confcutdir=tests/lab -m lab tests/lab
 fi
