@@ -2,14 +2,42 @@
 through the Compute API until all are ACTIVE. Prints JSON.
 
     python bench/boot_bench.py [--servers 1000] [--clients 20] [--hosts 50]
+                               [--mode closed|open]
+
+Modes (``"mode"`` in the JSON says which one ran):
+
+* ``closed`` (default): each client boots a server, waits until it is
+  ACTIVE (or ERROR), then boots the next one, so at most C boots are in
+  flight. This is how OpenStack Rally measures "N servers by C concurrent
+  clients": its ``constant`` runner keeps ``concurrency`` iterations
+  running and starts a new one only when one ends, without pausing, until
+  ``times`` iterations ran (``ConstantScenarioRunner`` and its
+  ``_worker_process`` in rally ``rally/plugins/task/runners/constant.py``),
+  and one iteration of ``NovaServers.boot_server``
+  is ``_boot_server``, which "returns when the server is actually booted
+  and in ACTIVE state" (``servers.create``, then ``wait_for_status(...,
+  ready_statuses=["ACTIVE"])`` polling every
+  ``nova_server_boot_poll_interval``, 1 s by default, after a
+  ``nova_server_boot_prepoll_delay`` of 1 s): see rally-openstack
+  ``rally_openstack/task/scenarios/nova/utils.py`` and
+  ``rally_openstack/task/scenarios/nova/servers.py`` (``BootServer``).
+  The issue's "1,000 servers requested by 20 concurrent clients until all
+  are ACTIVE" is that task with ``times: 1000, concurrency: 20``, hence
+  the default. Here
+  clients do not poll themselves: the shared watcher below wakes the
+  client whose server it sees ACTIVE (no pre-poll delay, ``--poll``
+  resolution instead of Rally's 1 s).
+* ``open``: each client POSTs one server after another without waiting
+  for ACTIVE (every request is queued at once; latency then measures the
+  backlog the stack works through).
 
 It starts its own stack ``bench`` (every service as a process, like the
 e2e tests) on port 28774 against the devenv's Keystone and Glance, with one
 fake compute process presenting ``--hosts`` hosts, sets the demo project's
 quota to unlimited, then:
 
-* each client thread POSTs /servers one after another (the request time is
-  the time to the 202);
+* each client thread POSTs /servers (the request time is the time to the
+  202), then in ``closed`` mode waits for that server to be seen ACTIVE;
 * a watcher lists /servers/detail every ``--poll`` seconds and stamps the
   moment each server is first seen ACTIVE (so request-to-ACTIVE has that
   resolution plus the duration of one listing); by default it asks only
@@ -18,7 +46,8 @@ quota to unlimited, then:
   API does not grow with the number of servers; ``--watch full`` lists
   every server each time;
 * figures: ``servers_per_s`` = servers / (last ACTIVE - first request),
-  request latency and request-to-ACTIVE percentiles, errors by status;
+  request latency and request-to-ACTIVE percentiles (their resolution is
+  ``poll_resolution_s`` plus one listing), errors by status;
   CPU seconds used during the run by each service of the stack (all its
   processes, from /proc) and per ACTIVE server, the bench's own CPU, and
   the CPU of the shared servers (MariaDB, RabbitMQ, memcached, the
@@ -146,8 +175,15 @@ def main():
     ap.add_argument("--servers", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--hosts", type=int, default=50)
-    ap.add_argument("--poll", type=float, default=0.25,
-                    help="seconds between two listings of the watcher")
+    ap.add_argument("--mode", choices=["closed", "open"], default="closed",
+                    help="closed: each client waits for its server to be ACTIVE "
+                         "before booting the next (Rally's constant runner with "
+                         "NovaServers.boot_server; default); open: each client "
+                         "POSTs one server after another without waiting")
+    ap.add_argument("--poll", type=float, default=None,
+                    help="seconds between two listings of the watcher (default "
+                         "0.05 in closed mode, where it adds to every boot's "
+                         "latency, 0.25 in open mode)")
     ap.add_argument("--watch", choices=["changes-since", "full"], default="changes-since",
                     help="watcher lists only servers changed since its previous poll "
                          "(Nova's changes-since filter; default) or every server "
@@ -160,9 +196,15 @@ def main():
     ap.add_argument("--image-cache-ttl", type=float, default=0.0,
                     help="[glance] image_cache_ttl of the stack (default 0: every "
                          "boot reads its image from Glance, as Nova)")
+    ap.add_argument("--resource-update-interval", type=int, default=30,
+                    help="[compute] resource_update_interval of the stack (default "
+                         "30, the option's default; the test stacks use 5 s so that "
+                         "new hosts show up fast)")
     ap.add_argument("--api-workers", type=int, default=2)
     ap.add_argument("--api-threads", type=int, default=16)
     args = ap.parse_args()
+    if args.poll is None:
+        args.poll = 0.05 if args.mode == "closed" else 0.25
 
     info = devenv.ensure_up()
     stack = Stack("bench", api_port=28774, computes=["bench"],
@@ -170,6 +212,8 @@ def main():
                               "api": {"workers": str(args.api_workers),
                                       "threads": str(args.api_threads)},
                               "glance": {"image_cache_ttl": str(args.image_cache_ttl)},
+                              "compute": {"resource_update_interval":
+                                          str(args.resource_update_interval)},
                               "rate_limit": {"enabled": "false"}})
     stack.stop()
     stack.drop()
@@ -194,6 +238,24 @@ def main():
         errors = collections.Counter()
         lock = threading.Lock()
         counter = iter(range(args.servers))
+        active_at = {}
+        failed = set()
+        done = threading.Event()
+        waiting = {}          # id -> Event of the client waiting for it (closed mode)
+        polls = []            # (seconds one listing took, servers it returned)
+
+        def wait_active(server_id, deadline):
+            """Closed mode: block until the watcher saw ``server_id``
+            ACTIVE or ERROR (it sets the Event), or until ``deadline``."""
+            event = threading.Event()
+            with lock:
+                if server_id in active_at or server_id in failed:
+                    return
+                waiting[server_id] = event
+            if not event.wait(max(0.0, deadline - time.monotonic())):
+                with lock:
+                    waiting.pop(server_id, None)
+                    errors["wait_timeout"] += 1
 
         def client():
             s = requests.Session()
@@ -208,16 +270,16 @@ def main():
                         errors[type(exc).__name__] += 1
                     continue
                 t1 = time.monotonic()
+                server_id = None
                 with lock:
                     if r.status_code == 202:
-                        created[r.json()["server"]["id"]] = t0
+                        server_id = r.json()["server"]["id"]
+                        created[server_id] = t0
                         req_ms.append((t1 - t0) * 1000)
                     else:
                         errors[str(r.status_code)] += 1
-
-        active_at = {}
-        failed = set()
-        done = threading.Event()
+                if server_id and args.mode == "closed":
+                    wait_active(server_id, start + args.timeout)
 
         def watcher():
             s = requests.Session()
@@ -237,20 +299,33 @@ def main():
                     # updated_at, hence 1 s more
                     url += "&changes-since=" + time.strftime(
                         "%Y-%m-%dT%H:%M:%SZ", time.gmtime(since - 1.0))
+                t_get = time.monotonic()
                 r = s.get(url, headers=h, timeout=60)
                 now = time.monotonic()
                 since = polled_at
-                for srv in r.json().get("servers", []):
-                    if srv["status"] == "ACTIVE" and srv["id"] not in active_at:
-                        active_at[srv["id"]] = now
-                    elif srv["status"] == "ERROR":
-                        failed.add(srv["id"])
-                time.sleep(args.poll)
+                listed = r.json().get("servers", [])
+                polls.append((now - t_get, len(listed)))
+                woken = []
+                with lock:
+                    for srv in listed:
+                        if srv["status"] == "ACTIVE" and srv["id"] not in active_at:
+                            active_at[srv["id"]] = now
+                        elif srv["status"] == "ERROR":
+                            failed.add(srv["id"])
+                        else:
+                            continue
+                        event = waiting.pop(srv["id"], None)
+                        if event is not None:
+                            woken.append(event)
+                for event in woken:
+                    event.set()
+                done.wait(args.poll)
 
         cpu_before = stack_cpu(stack, hosts)
         shared_before = shared_cpu()
         db_before = mariadb_status(stack)
         start = time.monotonic()
+        polls.clear()
         w = threading.Thread(target=watcher, daemon=True)
         w.start()
         threads = [threading.Thread(target=client) for _ in range(args.clients)]
@@ -288,10 +363,18 @@ def main():
                 "p50": round(statistics.median(to_active), 3),
                 "p99": round(percentile(to_active, 99), 3),
                 "max": round(max(to_active), 3)} if to_active else None,
+            "mode": args.mode,
             "poll_resolution_s": args.poll,
+            "watcher_listings": {
+                "count": len(polls),
+                "mean_s": round(statistics.mean(d for d, _ in polls), 4) if polls else None,
+                "p99_s": round(percentile([d for d, _ in polls], 99), 4) if polls else None,
+                "mean_servers": round(statistics.mean(n for _, n in polls), 1)
+                if polls else None},
             "watch": args.watch,
             "api_workers": args.api_workers, "api_threads": args.api_threads,
             "image_cache_ttl_s": args.image_cache_ttl,
+            "resource_update_interval_s": args.resource_update_interval,
             "cpu_s": cpu,
             "cpu_ms_per_server": {k: round(v * 1000 / n_active, 1) for k, v in cpu.items()},
             "cpu_ms_per_server_total_stack": round(

@@ -17,7 +17,8 @@ Follows Nova's ``nova.service.Service``:
 
 A compute service whose driver presents several nodes (``[fake_driver]
 host_count``) serves each of them as a host: one ``services`` row and one
-``compute.<node>`` queue per node (``hosts=[...]``).
+``compute.<node>`` queue per node (``hosts=[...]``), all consumed by one
+RPC server (one broker connection).
 """
 import logging
 import signal
@@ -95,7 +96,12 @@ class Service:
                 periodic.extend(getter())
         for _, task in periodic:
             self._run_task(task)
-        for host in self.hosts:
+        if self._rpc_server_factory is None and len(self.hosts) > 1:
+            # one broker connection consumes the queues of every served host
+            groups = [list(self.hosts)]
+        else:
+            groups = self.hosts
+        for host in groups:
             server = self._make_rpc_server(host)
             server.start()
             self.rpc_servers.append(server)

@@ -8,8 +8,14 @@ A *stack* is one set of controlplane processes with its own databases
 (``<name>_api``, ``<name>_cell0``, ``<name>_cell1``), its own RabbitMQ
 vhost and its own API port, against the devenv's Keystone and Glance
 (``python3 -m tools.devenv up``). The default stack ``dev`` serves the
-catalog's compute endpoint (port 8774); the end-to-end tests run a stack
-``e2e`` on another port side by side. Files live in
+catalog's compute endpoint (port 8774) and block-storage endpoint (port
+8776); the end-to-end tests run stacks on other ports side by side.
+
+With ``volumes`` a stack also runs ``controlplane-volume-api``,
+``controlplane-volume-scheduler`` and one ``controlplane-volume`` serving
+:data:`VOLUME_BACKENDS`: ``fileback`` (``file`` driver on a share
+directory of the stack, zone ``az1``) and ``second`` (``fake`` driver,
+zone ``az2``). Files live in
 ``<state>/stacks/<name>/``: ``controlplane.conf`` (0600: it holds the
 service password), ``logs/``, ``run/``.
 """
@@ -29,6 +35,14 @@ from tools.devenv import proc
 LOG = logging.getLogger("stack")
 
 SERVICES = ("api", "conductor", "scheduler")
+VOLUME_SERVICES = ("volume-api", "volume-scheduler", "volume")
+#: backend section -> its options (file_share_path is set per stack)
+VOLUME_BACKENDS = {
+    "fileback": {"volume_driver": "file", "volume_backend_name": "fileback",
+                 "backend_availability_zone": "az1", "file_volume_format": "raw"},
+    "second": {"volume_driver": "fake", "volume_backend_name": "second",
+               "backend_availability_zone": "az2", "fake_capacity_gb": "500"},
+}
 CELL1_UUID = "c1c1c1c1-0000-4000-8000-000000000001"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,12 +63,17 @@ class Stack:
     :param extra_conf: ``{section: {option: value}}`` merged into the config.
     :param compute_conf: ``{host: {section: {option: value}}}`` for one
         compute host only (e.g. a bigger fake host).
+    :param volumes: also run the block-storage services (see the module
+        docstring); :param volume_api_port: port of controlplane-volume-api.
     """
 
     def __init__(self, name="dev", api_port=8774, computes=("compute1", "compute2"),
-                 extra_conf=None, compute_conf=None, venv_bin=None):
+                 extra_conf=None, compute_conf=None, venv_bin=None, volumes=False,
+                 volume_api_port=8776):
         self.name = name
         self.api_port = api_port
+        self.volumes = volumes
+        self.volume_api_port = volume_api_port
         self.computes = list(computes)
         self.extra_conf = extra_conf or {}
         self.compute_conf = compute_conf or {}
@@ -86,6 +105,21 @@ class Stack:
         return "http://127.0.0.1:%d/v2.1" % self.api_port
 
     @property
+    def volume_url(self):
+        """The Block Storage API root (``/v3/<project_id>`` is below it)."""
+        return "http://127.0.0.1:%d" % self.volume_api_port
+
+    @property
+    def volume_share(self):
+        """The share directory of the ``file`` backend."""
+        return self.dir / "volumes" / "fileback"
+
+    @property
+    def services(self):
+        """Every non-compute service of the stack, in start order."""
+        return SERVICES + (VOLUME_SERVICES if self.volumes else ())
+
+    @property
     def conf_file(self):
         return self.dir / "controlplane.conf"
 
@@ -104,6 +138,16 @@ class Stack:
             "keystone_authtoken": authtoken,
             "compute": {"resource_update_interval": "5"},
         }
+        if self.volumes:
+            sections["DEFAULT"].update(enabled_backends=",".join(VOLUME_BACKENDS),
+                                       storage_availability_zone="az1",
+                                       image_conversion_dir=str(self.dir / "conversion"))
+            sections["volume_api"] = {"bind_host": "127.0.0.1",
+                                      "bind_port": str(self.volume_api_port),
+                                      "workers": "2", "threads": "8"}
+            for backend, values in VOLUME_BACKENDS.items():
+                sections[backend] = dict(values)
+            sections["fileback"]["file_share_path"] = str(self.volume_share)
         for section, values in self.extra_conf.items():
             sections.setdefault(section, {}).update(values)
         return sections
@@ -141,6 +185,9 @@ class Stack:
     def prepare(self):
         """Config, vhost, ``db sync`` and the cell mappings (idempotent)."""
         with proc.step("stack %s: config, vhost, db sync, cells" % self.name):
+            if self.volumes:
+                self.volume_share.mkdir(parents=True, exist_ok=True)
+                (self.dir / "conversion").mkdir(parents=True, exist_ok=True)
             self.write_config()
             self._rabbitmqctl("add_vhost", self.vhost, check=False)
             self._rabbitmqctl("set_permissions", "-p", self.vhost,
@@ -163,6 +210,9 @@ class Stack:
                 conn.execute(sa.text("DROP DATABASE IF EXISTS `%s_%s`" % (self.name, which)))
         engine.dispose()
         self._rabbitmqctl("delete_vhost", self.vhost, check=False)
+        if self.volumes and self.volume_share.exists():
+            import shutil
+            shutil.rmtree(self.volume_share, ignore_errors=True)
 
     # ----------------------------------------------------------- processes
     def _proc_name(self, service, host=None):
@@ -172,7 +222,14 @@ class Stack:
         name = self._proc_name(service, host)
         if proc.read_pid(name):
             return
-        cmd = [self.bin / ("controlplane-" + service), "--config-file", self.conf_file]
+        exe = self.bin / ("controlplane-" + service)
+        if exe.exists():
+            cmd = [exe, "--config-file", self.conf_file]
+        else:   # a console script the venv was installed without: run its module
+            module = "controlplane.cmd." + service.replace("-", "_")
+            cmd = [self.bin / "python", "-c", "import sys; from %s import main; "
+                   "sys.argv[0] = 'controlplane-%s'; sys.exit(main())" % (module, service),
+                   "--config-file", self.conf_file]
         if host:
             cmd += ["--config-file", self.dir / ("compute-%s.conf" % host)]
         # Run this checkout's code whatever checkout the venv was installed from.
@@ -187,7 +244,7 @@ class Stack:
         """
         expect = set(expect_hosts or self.computes)
         with proc.step("stack %s: start services" % self.name):
-            for service in SERVICES:
+            for service in self.services:
                 self._start(service)
             for host in self.computes:
                 self._start("compute", host)
@@ -195,6 +252,13 @@ class Stack:
                           proc.http_get(self.api_url)[0] == 200,
                           "controlplane-api on %s" % self.api_url, timeout=60,
                           log_file=dconfig.log_path(self._proc_name("api")))
+            if self.volumes:
+                proc.wait_for(lambda: (proc.http_get(self.volume_url + "/") or (0,))[0] == 300,
+                              "controlplane-volume-api on %s" % self.volume_url, timeout=60,
+                              log_file=dconfig.log_path(self._proc_name("volume-api")))
+                proc.wait_for(self._volume_backends_up, "volume backends %s up"
+                              % ", ".join(VOLUME_BACKENDS), timeout=60,
+                              log_file=dconfig.log_path(self._proc_name("volume")))
             deadline = time.monotonic() + 60
             while not expect <= self.mapped_hosts():
                 if time.monotonic() > deadline:
@@ -213,16 +277,30 @@ class Stack:
         finally:
             engine.dispose()
 
+    def _volume_backends_up(self):
+        """True when every backend reported its pools."""
+        import sqlalchemy as sa
+        engine = sa.create_engine(self.db_url("api"), poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                backends = {r[0] for r in conn.execute(sa.text(
+                    "SELECT DISTINCT backend FROM volume_pools"))}
+        except sa.exc.DBAPIError:
+            return False
+        finally:
+            engine.dispose()
+        return set(VOLUME_BACKENDS) <= backends
+
     def stop(self):
         """Stop every process of the stack (SIGTERM, then SIGKILL)."""
         for host in self.computes:
             proc.stop_daemon(self._proc_name("compute", host))
-        for service in reversed(SERVICES):
+        for service in reversed(SERVICES + VOLUME_SERVICES):
             proc.stop_daemon(self._proc_name(service))
 
     def status(self):
         """``{process name: pid or None}``."""
-        names = [self._proc_name(s) for s in SERVICES] + [
+        names = [self._proc_name(s) for s in self.services] + [
             self._proc_name("compute", h) for h in self.computes]
         return {n: proc.read_pid(n) for n in names}
 
@@ -278,10 +356,14 @@ def main(argv=None):
                         help="comma-separated compute host names")
     parser.add_argument("--no-smoke", action="store_true",
                         help="do not boot a test server after `up`")
+    parser.add_argument("--volume-api-port", type=int, default=8776)
+    parser.add_argument("--no-volumes", action="store_true",
+                        help="do not run the block-storage services")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
-        stack = Stack(args.name, args.api_port, args.computes.split(","))
+        stack = Stack(args.name, args.api_port, args.computes.split(","),
+                      volumes=not args.no_volumes, volume_api_port=args.volume_api_port)
         if args.action == "up":
             stack.prepare()
             stack.start()
@@ -289,11 +371,13 @@ def main(argv=None):
                 name, status = _smoke(stack)
                 if status != "ACTIVE":
                     raise proc.DevenvError("smoke server %s is %s" % (name, status))
-            print("\ncontrolplane is up: compute API %s\n"
+            print("\ncontrolplane is up: compute API %s%s\n"
                   "  export OS_CLIENT_CONFIG_FILE=%s\n"
                   "  openstack --os-cloud demo server list\n"
-                  "  logs: %s" % (stack.api_url, dconfig.path("clouds.yaml"),
-                                  dconfig.path("logs")))
+                  "  logs: %s" % (stack.api_url,
+                                  (", block storage API %s/v3" % stack.volume_url
+                                   if stack.volumes else ""),
+                                  dconfig.path("clouds.yaml"), dconfig.path("logs")))
         elif args.action == "down":
             stack.stop()
         elif args.action == "drop":

@@ -85,6 +85,15 @@ def _handle_any(err):
     return _render(faults.InternalServerError())
 
 
+def register_error_handlers(app):
+    """Render every error of ``app`` in the OpenStack fault format (shared
+    by the Compute and the Block Storage apps)."""
+    app.register_error_handler(faults.HTTPError, _handle_http_error)
+    app.register_error_handler(wz_exc.HTTPException, _handle_werkzeug)
+    app.register_error_handler(cp_exc.ControlPlaneException, _handle_domain)
+    app.register_error_handler(Exception, _handle_any)
+
+
 def create_flask_app(conf):
     """The Flask app alone (no middleware), with every resource blueprint."""
     app = flask.Flask("controlplane.api")
@@ -94,10 +103,7 @@ def create_flask_app(conf):
     app.url_map.strict_slashes = False
     app.before_request(_before_request)
     app.after_request(_after_request)
-    app.register_error_handler(faults.HTTPError, _handle_http_error)
-    app.register_error_handler(wz_exc.HTTPException, _handle_werkzeug)
-    app.register_error_handler(cp_exc.ControlPlaneException, _handle_domain)
-    app.register_error_handler(Exception, _handle_any)
+    register_error_handlers(app)
     for name in RESOURCE_MODULES:
         modname = "controlplane.api.compute." + name
         mod = import_optional(modname)
@@ -123,17 +129,28 @@ def create_app(conf=None):
         from controlplane.conf import CONF as conf
     from controlplane import policies
     policies.get_enforcer(conf)
-    flask_app = create_flask_app(conf)
+    return wrap_pipeline(create_flask_app(conf), conf)
+
+
+def wrap_pipeline(flask_app, conf, version_paths=None,
+                  request_id_cls=request_id.ComputeRequestId):
+    """Wrap ``flask_app`` in the middleware of the module docstring.
+
+    :param version_paths: paths served without authentication (default
+        the Compute API's ``/``, ``/v2``, ``/v2.1``).
+    :param request_id_cls: the request id middleware class.
+    :returns: the WSGI callable, with ``.flask_app`` set.
+    """
     inner = ctx_mw.ContextMiddleware(flask_app.wsgi_app)
     if conf.api.auth_strategy == "noauth2":
         authed = auth.NoAuth2(inner)
     else:
         authed = auth.keystone(inner, conf)
-    app = auth.VersionBypass(authed, flask_app.wsgi_app)
+    app = auth.VersionBypass(authed, flask_app.wsgi_app, paths=version_paths)
     if conf.rate_limit.enabled:
         app = rate_limit.RateLimit(app, conf.rate_limit.limit, conf.rate_limit.storage_uri)
     app = request_size.RequestBodySizeLimiter(app, conf.api.max_request_body_size)
     app = request_log.RequestLog(app)
-    app = request_id.ComputeRequestId(app)
+    app = request_id_cls(app)
     app.flask_app = flask_app
     return app

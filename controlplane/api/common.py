@@ -102,14 +102,28 @@ def _path(err):
     return "/".join(str(p) for p in err.absolute_path)
 
 
+_validators = {}   # id(schema) -> (schema, validator); the schema is kept alive
+
+
+def _validator(schema):
+    """The Draft 4 validator of ``schema``, made once per schema object
+    (schemas are module constants or memoised per microversion)."""
+    entry = _validators.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = (schema, jsonschema.Draft4Validator(schema, format_checker=_FORMAT_CHECKER))
+        if len(_validators) < 512:
+            _validators[id(schema)] = entry
+    return entry[1]
+
+
 def validate(schema, body):
     """Validate ``body`` against a JSON schema (Draft 4, formats checked).
 
     :raises faults.BadRequest: with Nova's "Invalid input for field/attribute
         <field>. Value: <value>. <reason>" message naming the bad field.
     """
-    validator = jsonschema.Draft4Validator(schema, format_checker=_FORMAT_CHECKER)
-    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    errors = sorted(_validator(schema).iter_errors(body),
+                    key=lambda e: list(e.absolute_path))
     if not errors:
         return body
     err = jsonschema.exceptions.best_match(errors)

@@ -30,19 +30,11 @@ class APIVersion:
 
     @classmethod
     def parse(cls, text):
-        """``"2.53"`` or ``"latest"`` → APIVersion.
+        """``"2.53"`` or ``"latest"`` → APIVersion (the Compute API's range).
 
         :raises faults.BadRequest: malformed.
         """
-        text = (text or "").strip()
-        if text.lower() == "latest":
-            return cls(*MAX_VERSION)
-        m = _RE.match(text)
-        if not m:
-            raise faults.BadRequest(
-                "Invalid format of the API version %r: use major.minor, e.g. 2.1, "
-                "or 'latest'." % text)
-        return cls(int(m.group(1)), int(m.group(2)))
+        return parse_version(text, MAX_VERSION)
 
     def _t(self):
         return (self.major, self.minor)
@@ -71,33 +63,66 @@ class APIVersion:
     __repr__ = __str__
 
 
-def from_headers(headers):
-    """The microversion a request asks for.
+def parse_version(text, maximum):
+    """``"X.Y"`` or ``"latest"`` (= ``maximum``, a ``(major, minor)``
+    tuple) → :class:`APIVersion`. Shared by the Compute and Block Storage
+    APIs.
+
+    :raises faults.BadRequest: malformed.
+    """
+    text = (text or "").strip()
+    if text.lower() == "latest":
+        return APIVersion(*maximum)
+    m = _RE.match(text)
+    if not m:
+        raise faults.BadRequest(
+            "Invalid format of the API version %r: use major.minor, e.g. %d.%d, "
+            "or 'latest'." % ((text,) + tuple(maximum)))
+    return APIVersion(int(m.group(1)), int(m.group(2)))
+
+
+def negotiate(headers, service_type, minimum, maximum, legacy_header=None):
+    """The microversion a request asks ``service_type`` for, following the
+    API-SIG microversion guideline: ``OpenStack-API-Version: <service_type>
+    X.Y`` (entries of other services, comma separated, are ignored), else
+    ``legacy_header``'s value, else ``minimum``.
 
     :param headers: a case-insensitive mapping (werkzeug headers).
-    :raises faults.BadRequest: malformed header.
-    :raises faults.NotAcceptable: outside the served range.
+    :param minimum, maximum: ``(major, minor)`` of the served range.
+    :returns: :class:`APIVersion`.
+    :raises faults.BadRequest: malformed header or version.
+    :raises faults.NotAcceptable: outside ``[minimum, maximum]`` (406).
     """
     value = None
     raw = headers.get(HEADER)
     if raw:
-        # "compute 2.53" possibly among other services, comma separated
         for part in raw.split(","):
             bits = part.strip().split()
-            if len(bits) == 2 and bits[0].lower() == SERVICE_TYPE:
-                value = bits[1]
-            elif len(bits) != 2:
+            if len(bits) != 2:
                 raise faults.BadRequest("Invalid %s header %r" % (HEADER, raw))
-    if value is None:
-        value = headers.get(LEGACY_HEADER)
+            if bits[0].lower() == service_type:
+                value = bits[1]
+    if value is None and legacy_header:
+        value = headers.get(legacy_header)
     if not value:
-        return APIVersion(*MIN_VERSION)
-    version = APIVersion.parse(value)
-    if not (MIN_VERSION <= version._t() <= MAX_VERSION):
+        return APIVersion(*minimum)
+    version = parse_version(value, maximum)
+    if not (tuple(minimum) <= version._t() <= tuple(maximum)):
         raise faults.NotAcceptable(
             "Version %s is not supported by the API. Minimum is %d.%d and maximum "
-            "is %d.%d." % ((version,) + MIN_VERSION + MAX_VERSION))
+            "is %d.%d." % ((version,) + tuple(minimum) + tuple(maximum)))
     return version
+
+
+def from_headers(headers):
+    """The Compute API microversion a request asks for (2.1 without a
+    header; the legacy ``X-OpenStack-Nova-API-Version`` is honoured).
+
+    :raises faults.BadRequest: malformed header.
+    :raises faults.NotAcceptable: outside the served range.
+    """
+    return negotiate(headers, SERVICE_TYPE, MIN_VERSION, MAX_VERSION,
+                     legacy_header=LEGACY_HEADER)
 
 
 def response_headers(version):

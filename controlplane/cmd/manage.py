@@ -14,7 +14,8 @@ Commands::
     controlplane-manage cell_v2 list_hosts [--cell_uuid U]
     controlplane-manage service list [--host H] [--binary B]
     controlplane-manage service check --binary B [--host H] [--since EPOCH]
-    controlplane-manage ping conductor|scheduler [--host H | --any] [--timeout S]
+    controlplane-manage ping conductor|scheduler|volume-scheduler [--host H | --any]
+                             [--timeout S]
 
 Exit codes: 0 success, 1 error (message on stderr), 2 bad usage, and as
 Nova's ``create_cell``: 2 when a cell with that transport_url and
@@ -263,7 +264,10 @@ def cmd_service_list(conf, args):
 # -- health checks (used by the OCF resource agents) -------------------------------
 
 #: ``ping`` targets: topic → binary, for messages.
-PING_TOPICS = {"conductor": "controlplane-conductor", "scheduler": "controlplane-scheduler"}
+PING_TOPICS = {"conductor": "controlplane-conductor", "scheduler": "controlplane-scheduler",
+               "volume-scheduler": "controlplane-volume-scheduler"}
+#: Binaries whose heartbeat lives in ``volume_services`` (API database).
+VOLUME_BINARIES = ("controlplane-volume", "controlplane-volume-scheduler")
 
 
 def _full_binary(binary):
@@ -278,11 +282,14 @@ def cmd_service_check(conf, args):
     driver: not forced down, heartbeat at most ``service_down_time`` s
     old); with ``--since EPOCH`` the heartbeat must also be at or after
     that Unix time (a process started then has reported at least once).
-    Exit 1 otherwise, the reason on stderr."""
+    Exit 1 otherwise, the reason on stderr. Block-storage binaries: see
+    :func:`_volume_service_check`."""
     import datetime
     from controlplane.db import engine as db_engine
     from controlplane.db import services as services_db
     binary = _full_binary(args.binary)
+    if binary in VOLUME_BINARIES:
+        return _volume_service_check(conf, args, binary)
     host = args.host or conf.host
     row = services_db.get_service_by_host_binary(db_engine.cell_engine(), host, binary)
     if row is None:
@@ -304,6 +311,50 @@ def cmd_service_check(conf, args):
             raise CommandError("%s on %s has not reported since %s UTC (last heartbeat %s)"
                                % (binary, host, since.isoformat(" "), age))
     _out("%s on %s is up: last heartbeat %s" % (binary, host, age))
+    return EXIT_OK
+
+
+def _volume_service_check(conf, args, binary):
+    """``service check`` of a block-storage service, on its
+    ``volume_services`` rows in the API database (Cinder's
+    ``service.is_up``: heartbeat at most ``service_down_time`` s old; a
+    disabled service is still up). ``controlplane-volume`` has one row per
+    backend, ``<host>@<backend>``: every backend of ``[DEFAULT]
+    enabled_backends`` must be up (``--host H@B`` checks that one only).
+    ``--since`` as for the cell services."""
+    import datetime
+    from controlplane.db import engine as db_engine
+    from controlplane.db import volume_services as vs_db
+    host = args.host or conf.host
+    if binary == "controlplane-volume" and "@" not in host:
+        if not conf.enabled_backends:
+            raise CommandError("[DEFAULT] enabled_backends is empty: no backend to check")
+        hosts = ["%s@%s" % (host, backend) for backend in conf.enabled_backends]
+    else:
+        hosts = [host]
+    engine = db_engine.api_engine()
+    now = vs_db.utcnow()
+    since = None
+    if args.since is not None:
+        since = datetime.datetime.fromtimestamp(int(args.since), datetime.timezone.utc) \
+            .replace(tzinfo=None)
+    report = []
+    for name in hosts:
+        try:
+            row = vs_db.get_service(engine, name, binary)
+        except vs_db.VolumeServiceNotFound:
+            raise CommandError("no service %s on host %s in %s" % (
+                binary, name, mask_url(conf.api_database.connection)))
+        last = row.get("updated_at") or row.get("created_at")
+        age = "never" if last is None else "%.0f s ago" % (now - last).total_seconds()
+        if not row["up"]:
+            raise CommandError("%s on %s is down: last heartbeat %s (service_down_time %d s)"
+                               % (binary, name, age, conf.service_down_time))
+        if since is not None and (last is None or last < since):
+            raise CommandError("%s on %s has not reported since %s UTC (last heartbeat %s)"
+                               % (binary, name, since.isoformat(" "), age))
+        report.append("%s (last heartbeat %s)" % (name, age))
+    _out("%s is up on %s" % (binary, ", ".join(report)))
     return EXIT_OK
 
 
@@ -412,13 +463,14 @@ def build_parser():
     sc = svc_cmds.add_parser(
         "check", help="Exit 0 when the service's heartbeat is fresh (health check).")
     sc.add_argument("--binary", required=True,
-                    help="e.g. controlplane-compute (or just compute).")
+                    help="e.g. controlplane-compute (or just compute); controlplane-volume "
+                         "and -volume-scheduler are checked in volume_services.")
     sc.add_argument("--host", help="Host name (default [DEFAULT] host).")
     sc.add_argument("--since", type=float, metavar="EPOCH",
                     help="Also require a heartbeat at or after this Unix time.")
     sc.set_defaults(func=cmd_service_check)
 
-    ping = cats.add_parser("ping", help="RPC ping of a conductor or scheduler "
+    ping = cats.add_parser("ping", help="RPC ping of a conductor or (volume) scheduler "
                                         "through RabbitMQ; exit 0 on pong.")
     ping.add_argument("topic", choices=sorted(PING_TOPICS), help="Service to ping.")
     target = ping.add_mutually_exclusive_group()

@@ -76,6 +76,25 @@ class ComputeDriver:
         ``NOSTATE``, ...)."""
         raise NotImplementedError()
 
+    def get_volume_connector(self, instance):
+        """How the host reaches block storage (os-brick's connector
+        properties): dict with ``host``, ``ip``, ``initiator``, ``platform``,
+        ``os_type``, ``multipath``."""
+        raise NotImplementedError()
+
+    def attach_volume(self, ctxt, connection_info, instance, mountpoint):
+        """Connect a volume to the instance at ``mountpoint`` (``/dev/vdb``).
+
+        :param connection_info: what the volume service's
+            ``initialize_connection`` returned (``driver_volume_type``, ``data``).
+        :raises DriverError: the attach failed (the caller rolls back).
+        """
+        raise NotImplementedError()
+
+    def detach_volume(self, ctxt, connection_info, instance, mountpoint):
+        """Disconnect a volume (idempotent: an unknown one is not an error)."""
+        raise NotImplementedError()
+
 
 def load_driver(name, host=None):
     """The driver of ``[compute] compute_driver``: ``"fake"`` or a dotted

@@ -138,3 +138,25 @@ class FakeDriver(ComputeDriver):
     def list_instance_uuids(self):
         with self._lock:
             return list(self.instances)
+
+    def get_volume_connector(self, instance):
+        node = instance.get("node") or self.host
+        return {"host": node, "ip": "127.0.0.1", "initiator": "iqn.2026-01.fake:%s" % node,
+                "platform": "x86_64", "os_type": "linux", "multipath": False}
+
+    def attach_volume(self, ctxt, connection_info, instance, mountpoint):
+        """Record the volume in the instance's ``volumes`` {mountpoint: info}."""
+        with self._lock:
+            entry = self.instances.setdefault(instance["uuid"], {
+                "power_state": states.RUNNING, "node": instance.get("node"),
+                "image": instance.get("image_ref")})
+            entry.setdefault("volumes", {})[mountpoint] = connection_info
+        LOG.info("fake driver attached %s to %s at %s",
+                 (connection_info or {}).get("data", {}).get("volume_id"),
+                 instance["uuid"], mountpoint)
+
+    def detach_volume(self, ctxt, connection_info, instance, mountpoint):
+        with self._lock:
+            entry = self.instances.get(instance["uuid"])
+            if entry is not None:
+                entry.get("volumes", {}).pop(mountpoint, None)

@@ -23,7 +23,7 @@ import contextlib
 import logging
 import traceback
 
-from controlplane.compute import states
+from controlplane.compute import states, volume_attach
 from controlplane.compute.driver import load_driver
 from controlplane.compute.resource_tracker import ResourceTracker
 from controlplane.conf import CONF
@@ -182,27 +182,33 @@ class ComputeManager:
         """
         ctxt = RequestContext.coerce(ctxt)
         request_spec = request_spec or {}
-        inst = self._get(instance_uuid)
-        if inst is None:
+        hosts = self.hosts
+        event_name = "compute__do_build_and_run_instance"
+        event = {"request_id": ctxt.request_id, "event": event_name, "action": "create",
+                 "host": self.host, "user_id": ctxt.user_id, "project_id": ctxt.project_id}
+        try:
+            # One transaction: building/scheduling|None on one of our nodes
+            # -> spawning (compare-and-swap), and the start of the event.
+            inst = inst_db.update_instance(
+                self.engine, instance_uuid, {"task_state": states.SPAWNING},
+                expected_vm_state=[states.BUILDING],
+                expected_task_state=[states.SCHEDULING, None],
+                expected_host=hosts, start_event=event)
+        except inst_db.InstanceNotFound:
             LOG.info("instance %s is gone (deleted before its build); releasing its claim",
                      instance_uuid)
             cn_db.release(self.engine, instance_uuid)
             return
-        if inst["host"] not in self.hosts:
-            LOG.warning("build of %s asked for host %s, which is not served here (%s); "
-                        "ignoring", instance_uuid, inst["host"], ", ".join(self.hosts))
-            return
-        if inst["vm_state"] != states.BUILDING:
-            LOG.info("instance %s is already %s; build is a no-op",
-                     instance_uuid, inst["vm_state"])
-            return
-        try:
-            inst = inst_db.update_instance(
-                self.engine, instance_uuid, {"task_state": states.SPAWNING},
-                expected_vm_state=[states.BUILDING],
-                expected_task_state=[states.SCHEDULING, None])
-        except (inst_db.UnexpectedTaskStateError, inst_db.InstanceNotFound) as exc:
-            LOG.info("not building %s: %s", instance_uuid, exc)
+        except inst_db.UnexpectedTaskStateError as exc:
+            actual = exc.actual or {}
+            if actual.get("host") not in hosts:
+                LOG.warning("build of %s asked for host %s, which is not served here (%s); "
+                            "ignoring", instance_uuid, actual.get("host"), ", ".join(hosts))
+            elif actual.get("vm_state") != states.BUILDING:
+                LOG.info("instance %s is already %s; build is a no-op",
+                         instance_uuid, actual.get("vm_state"))
+            else:
+                LOG.info("not building %s: %s", instance_uuid, exc)
             return
         image_meta = dict(request_spec.get("image") or {})
         image_meta.setdefault("id", inst.get("image_ref"))
@@ -210,18 +216,24 @@ class ComputeManager:
         LOG.info("building instance %s on %s (attempt %s)", instance_uuid, inst["node"],
                  attempt)
         try:
-            with self._event(ctxt, inst, "compute__do_build_and_run_instance", "create"):
-                self.driver.spawn(ctxt, inst, image_meta)
+            self.driver.spawn(ctxt, inst, image_meta)
         except Exception as exc:  # noqa: BLE001 - any driver error fails the build
             LOG.warning("spawn of %s on %s failed: %s", instance_uuid, inst["node"], exc)
+            self._finish_event(ctxt, inst, event_name, "Error", traceback.format_exc(),
+                               dict(host=self.host, action="create", user_id=ctxt.user_id,
+                                    project_id=ctxt.project_id, return_row=False,
+                                    event_id=event.get("id")))
             self._build_failed(ctxt, inst, request_spec, alternates, attempt, exc)
             return
         try:
+            # One transaction: the event finishes (Success) and the instance
+            # goes spawning -> active.
             inst_db.update_instance(
                 self.engine, instance_uuid,
                 {"vm_state": states.ACTIVE, "task_state": None,
                  "power_state": states.RUNNING, "launched_at": utcnow()},
-                expected_task_state=[states.SPAWNING], return_row=False)
+                expected_task_state=[states.SPAWNING], return_row=False,
+                finish_event={"id": event["id"], "result": "Success"})
         except (inst_db.UnexpectedTaskStateError, inst_db.InstanceNotFound) as exc:
             LOG.info("instance %s was deleted while spawning (%s); cleaning up",
                      instance_uuid, exc)
@@ -319,6 +331,20 @@ class ComputeManager:
             LOG.info("instance %s changed meanwhile, not set to %s: %s",
                      instance_uuid, vm_state, exc)
 
+    # -- volumes (the work is in controlplane.compute.volume_attach) -------------
+    def attach_volume(self, ctxt, instance_uuid, volume_id, attachment_id, mountpoint,
+                      **kwargs):
+        """Attach a volume the API reserved (Nova's ``attach_volume``)."""
+        ctxt = RequestContext.coerce(ctxt)
+        return volume_attach.attach(self.driver, ctxt, self._get(instance_uuid), volume_id,
+                                    attachment_id, mountpoint)
+
+    def detach_volume(self, ctxt, instance_uuid, volume_id, attachment_id, **kwargs):
+        """Detach a volume the API moved to ``detaching`` (Nova's ``detach_volume``)."""
+        ctxt = RequestContext.coerce(ctxt)
+        return volume_attach.detach(self.driver, ctxt, self._get(instance_uuid), volume_id,
+                                    attachment_id)
+
     # -- delete ------------------------------------------------------------------
     def terminate_instance(self, ctxt, instance_uuid, **kwargs):
         """Delete: driver destroy, claim released, soft delete
@@ -336,6 +362,7 @@ class ComputeManager:
         except inst_db.InstanceNotFound:
             return
         with self._event(ctxt, inst, "compute_terminate_instance", "delete"):
+            volume_attach.detach_all(self.driver, ctxt, inst)   # volumes stay whole
             self.driver.destroy(ctxt, inst)
             cn_db.release(self.engine, instance_uuid)
             inst_db.soft_delete_instance(self.engine, instance_uuid)

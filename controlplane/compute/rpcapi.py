@@ -6,33 +6,19 @@ cell whose message queue is the cell mapping's ``transport_url``, so
 every method takes ``transport_url`` (None: ``[DEFAULT] transport_url``).
 One :class:`~controlplane.rpc.RPCClient` is cached per URL.
 """
-import threading
-
-from controlplane.conf import CONF
+from controlplane.rpc import client_cache
 
 TOPIC = "compute"
-
-_clients = {}
-_clients_lock = threading.Lock()
 
 
 def get_client(transport_url=None, topic=TOPIC):
     """The cached RPCClient of ``topic`` on ``transport_url``."""
-    url = transport_url or CONF.transport_url
-    key = (url, topic)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            from controlplane.rpc.client import RPCClient
-            client = RPCClient(url, topic)
-            _clients[key] = client
-        return client
+    return client_cache.get_client(topic, transport_url)
 
 
 def reset_clients():
     """Forget cached clients (tests, after fork)."""
-    with _clients_lock:
-        _clients.clear()
+    client_cache.reset()
 
 
 class ComputeAPI:
@@ -73,6 +59,19 @@ class ComputeAPI:
         ``rebooting`` / ``rebooting_hard``)."""
         self._cast(ctxt, host, "reboot_instance", transport_url,
                    instance_uuid=instance_uuid, reboot_type=reboot_type)
+
+    def attach_volume(self, ctxt, host, instance_uuid, volume_id, attachment_id, mountpoint,
+                      transport_url=None):
+        """Attach a volume the API reserved (attachment ``attachment_id``)
+        at ``mountpoint``; see :mod:`controlplane.compute.volume_attach`."""
+        self._cast(ctxt, host, "attach_volume", transport_url, instance_uuid=instance_uuid,
+                   volume_id=volume_id, attachment_id=attachment_id, mountpoint=mountpoint)
+
+    def detach_volume(self, ctxt, host, instance_uuid, volume_id, attachment_id,
+                      transport_url=None):
+        """Detach a volume the API moved to ``detaching``."""
+        self._cast(ctxt, host, "detach_volume", transport_url, instance_uuid=instance_uuid,
+                   volume_id=volume_id, attachment_id=attachment_id)
 
     def terminate_instance(self, ctxt, host, instance_uuid, transport_url=None):
         """Delete the instance (the API set task_state ``deleting``)."""

@@ -432,7 +432,11 @@ class ConductorManager:
                       vm_state=states.BUILDING, task_state=states.SCHEDULING,
                       power_state=states.NOSTATE, scheduled_at=utcnow(),
                       availability_zone=self._host_az(chosen["host"], spec))
-        created = inst_db.create_instance(engine, values)
+        # the instance and its "create" action in one transaction
+        created = inst_db.create_instance(
+            engine, values, return_row=False,
+            action={"action": "create", "request_id": ctxt.request_id,
+                    "user_id": ctxt.user_id, "project_id": ctxt.project_id})
         if created["host"] != chosen["host"]:
             # A previous delivery created it already (crash before mapping):
             # keep that placement, whose claim exists, and drop the new one.
@@ -443,8 +447,6 @@ class ConductorManager:
                 cn_db.release(engine, instance_uuid)
             chosen = {"host": created["host"], "nodename": created["node"]}
             alternates = []
-        inst_db.record_action(engine, instance_uuid, "create", ctxt.request_id,
-                              ctxt.user_id, ctxt.project_id)
         self.cells_db.set_instance_mapping_cell(instance_uuid, cell["id"])
         if not self.br_db.delete_build_request(instance_uuid) and \
                 self._server_deleted(instance_uuid):

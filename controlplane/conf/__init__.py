@@ -10,11 +10,11 @@ import os
 from oslo_config import cfg
 
 from controlplane.conf import (api, compute, database, default, quota,
-                               scheduler)
+                               scheduler, volume, volume_api)
 
 CONF = cfg.CONF
 
-for _mod in (default, database, api, scheduler, quota, compute):
+for _mod in (default, database, api, scheduler, quota, compute, volume, volume_api):
     _mod.register_opts(CONF)
 
 DEFAULT_CONFIG_FILE = "/etc/controlplane/controlplane.conf"
@@ -39,6 +39,6 @@ def parse_args(argv, prog=None, default_config_files=None):
 def list_opts():
     """Every option group and its options, for ``oslo-config-generator``."""
     out = []
-    for mod in (default, database, api, scheduler, quota, compute):
+    for mod in (default, database, api, scheduler, quota, compute, volume, volume_api):
         out.extend(mod.list_opts())
     return out

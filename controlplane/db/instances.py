@@ -15,9 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from controlplane import exception
+from controlplane.db import paging
 from controlplane.db.engine import retry_on_db_error, row_to_dict
 from controlplane.db.models_cell import (Instance, InstanceAction,
                                          InstanceActionEvent, InstanceFault)
+from controlplane.db.paging import as_list as _as_list, in_clause as _in_clause
 from controlplane.db.services import utcnow
 
 LOG = logging.getLogger(__name__)
@@ -86,27 +88,6 @@ class UnexpectedDeletingTaskStateError(UnexpectedTaskStateError):
 MarkerNotFound = exception.MarkerNotFound
 
 
-def _as_list(expected):
-    if expected is None:
-        return None
-    if isinstance(expected, (list, tuple, set, frozenset)):
-        return list(expected)
-    return [expected]
-
-
-def _in_clause(column, values):
-    """``column IN values`` where a None in values means IS NULL."""
-    non_null = [v for v in values if v is not None]
-    conds = []
-    if non_null:
-        conds.append(column.in_(non_null))
-    if len(non_null) != len(values):
-        conds.append(column.is_(None))
-    if not conds:
-        return sa.false()
-    return sa.or_(*conds)
-
-
 def _deleted_clause(read_deleted):
     if read_deleted == "no":
         return _t.c.deleted == 0
@@ -125,12 +106,19 @@ def _clean_values(values):
 
 
 @retry_on_db_error
-def create_instance(engine, values):
+def create_instance(engine, values, action=None, return_row=True):
     """Insert an instance; ``values`` must hold ``uuid``, ``project_id``,
     ``user_id`` and ``flavor`` (the flavor snapshot dict). Unknown keys are
     ignored. Idempotent on ``uuid``: when the instance already exists (a
     redelivered message) the existing row is returned unchanged.
 
+    :param action: None, or ``{"action", "request_id", "user_id",
+        "project_id"}``: the instance action of the request, recorded as
+        :func:`record_action` does (one per request) — in the same
+        transaction as the insert when the instance is new.
+    :param return_row: False returns the values inserted instead of reading
+        the new row back (no ``id`` nor database defaults in it); an
+        existing instance is always read.
     :returns: the instance dict.
     """
     row = _clean_values(values)
@@ -140,10 +128,24 @@ def create_instance(engine, values):
     try:
         with engine.begin() as conn:
             conn.execute(_INSERT_INSTANCE, row)
+            if action is not None:
+                # a new instance has no action yet: no lookup needed
+                conn.execute(_INSERT_ACTION, {
+                    "action": action["action"], "instance_uuid": row["uuid"],
+                    "request_id": action.get("request_id"),
+                    "user_id": action.get("user_id"),
+                    "project_id": action.get("project_id"),
+                    "message": action.get("message"), "start_time": utcnow()})
+            if not return_row:
+                return dict(row)
             got = conn.execute(_BY_UUID["yes"], {"b_uuid": row["uuid"]}).first()
         return row_to_dict(got)
     except sa_exc.IntegrityError:
         LOG.info("instance %s already exists; create is a no-op", row.get("uuid"))
+    if action is not None:
+        record_action(engine, row["uuid"], action["action"], action.get("request_id"),
+                      action.get("user_id"), action.get("project_id"),
+                      action.get("message"))
     with engine.connect() as conn:
         got = conn.execute(_BY_UUID["yes"], {"b_uuid": row["uuid"]}).first()
     return row_to_dict(got)
@@ -196,43 +198,6 @@ def _apply_filters(query, filters):
     return query
 
 
-def _normalise_sort(sort):
-    """``sort`` is a list of ``(key, "asc"|"desc")``; default Nova's
-    ``created_at desc, id desc``; ``id`` is always appended as tie-break."""
-    sort = list(sort or [("created_at", "desc")])
-    out = []
-    for key, direction in sort:
-        if key not in SORT_KEYS:
-            raise ValueError("invalid sort key %r" % key)
-        if direction not in ("asc", "desc"):
-            raise ValueError("invalid sort direction %r" % direction)
-        out.append((key, direction))
-    if not any(k == "id" for k, _ in out):
-        out.append(("id", out[-1][1] if out else "desc"))
-    return out
-
-
-def _marker_clause(sort, marker_row):
-    """Rows strictly after ``marker_row`` in ``sort`` order (keyset)."""
-    ors = []
-    for i, (key, direction) in enumerate(sort):
-        ands = []
-        for prev_key, _ in sort[:i]:
-            mval = marker_row[prev_key]
-            ands.append(_t.c[prev_key].is_(None) if mval is None else _t.c[prev_key] == mval)
-        mval = marker_row[key]
-        col = _t.c[key]
-        if mval is None:
-            # NULLs sort first ascending in MySQL/SQLite: after NULL come non-NULLs
-            ands.append(col.is_not(None) if direction == "asc" else sa.false())
-        elif direction == "asc":
-            ands.append(col > mval)
-        else:
-            ands.append(sa.or_(col < mval, col.is_(None)))
-        ors.append(sa.and_(*ands))
-    return sa.or_(*ors)
-
-
 def list_instances(engine, project_id=None, filters=None, limit=None, marker=None,
                    sort=None, read_deleted="no"):
     """Instances of this cell as dicts, paginated like Nova's
@@ -249,7 +214,7 @@ def list_instances(engine, project_id=None, filters=None, limit=None, marker=Non
     :param sort: list of ``(key, "asc"|"desc")``; default
         ``[("created_at", "desc")]`` (+ ``id`` as tie-break).
     """
-    sort = _normalise_sort(sort)
+    sort = paging.normalise_sort(sort, SORT_KEYS)
     query = sa.select(_t).where(_deleted_clause(read_deleted))
     if project_id is not None:
         query = query.where(_t.c.project_id == project_id)
@@ -259,7 +224,7 @@ def list_instances(engine, project_id=None, filters=None, limit=None, marker=Non
             mrow = conn.execute(sa.select(_t).where(_t.c.uuid == marker)).first()
             if mrow is None:
                 raise MarkerNotFound(marker=marker)
-            query = query.where(_marker_clause(sort, row_to_dict(mrow)))
+            query = query.where(paging.marker_clause(_t, sort, row_to_dict(mrow)))
         order = [(_t.c[k].asc() if d == "asc" else _t.c[k].desc()) for k, d in sort]
         query = query.order_by(*order)
         if limit is not None:
@@ -280,11 +245,11 @@ _update_statements = {}
 _UPDATE_STATEMENTS_MAX = 512
 
 
-def _update_statement(keys, exp_task, exp_vm):
+def _update_statement(keys, exp_task, exp_vm, exp_host=None):
     """The compare-and-swap UPDATE of :func:`update_instance` for these
-    value keys and expected states, built once per shape: values are bound
-    as ``v_<column>``, the uuid as ``b_uuid``."""
-    cache_key = (keys, exp_task, exp_vm)
+    value keys and expected states (and hosts), built once per shape:
+    values are bound as ``v_<column>``, the uuid as ``b_uuid``."""
+    cache_key = (keys, exp_task, exp_vm, exp_host)
     stmt = _update_statements.get(cache_key)
     if stmt is None:
         where = [_t.c.uuid == sa.bindparam("b_uuid"), _t.c.deleted == 0]
@@ -292,6 +257,8 @@ def _update_statement(keys, exp_task, exp_vm):
             where.append(_in_clause(_t.c.task_state, list(exp_task)))
         if exp_vm is not None:
             where.append(_in_clause(_t.c.vm_state, list(exp_vm)))
+        if exp_host is not None:
+            where.append(_in_clause(_t.c.host, list(exp_host)))
         stmt = _t.update().where(*where).values(
             {k: sa.bindparam("v_" + k, type_=_t.c[k].type) for k in keys})
         if len(_update_statements) < _UPDATE_STATEMENTS_MAX:
@@ -301,7 +268,8 @@ def _update_statement(keys, exp_task, exp_vm):
 
 @retry_on_db_error
 def update_instance(engine, instance_uuid, values, expected_vm_state=None,
-                    expected_task_state=None, return_row=True):
+                    expected_task_state=None, return_row=True, expected_host=None,
+                    start_event=None, finish_event=None):
     """Update a (not deleted) instance as a compare-and-swap.
 
     ``expected_task_state`` / ``expected_vm_state``: None means "do not
@@ -311,12 +279,27 @@ def update_instance(engine, instance_uuid, values, expected_vm_state=None,
     ``UPDATE ... WHERE uuid = :u AND task_state IN (...)``, the
     serialisation point Galera certifies.
 
+    The instance action event of the step can be written in the same
+    transaction (one commit instead of two; Nova's
+    ``wrap_instance_event`` records it around the step):
+
+    :param expected_host: None, or the hosts (list) the instance must be on
+        for the update to match (a compute answering for several nodes).
+    :param start_event: None, or ``{"request_id", "event", "host",
+        "action", "user_id", "project_id"}``: when the update matched, start
+        that event of the request's action (the action is created, named
+        ``action``, when the request has none); its id is stored in the
+        dict under ``"id"``.
+    :param finish_event: None, or ``{"id", "result", "traceback"}``: finish
+        that event (``result`` ``"Success"``/``"Error"``, as
+        :func:`record_action_event`) whether or not the update matched.
     :param return_row: False skips reading the row back when the update
         matched (the function then returns None); errors are the same.
     :returns: the updated instance dict (None with ``return_row=False``).
     :raises InstanceNotFound: no such (non-deleted) instance.
     :raises UnexpectedTaskStateError: the states did not match (409);
         ``UnexpectedDeletingTaskStateError`` when the task is ``deleting``.
+        Its ``actual`` has the ``host`` too when ``expected_host`` was given.
     """
     vals = _clean_values(values)
     vals.pop("uuid", None)
@@ -324,13 +307,19 @@ def update_instance(engine, instance_uuid, values, expected_vm_state=None,
     vals["updated_at"] = utcnow()
     exp_task = _as_list(expected_task_state)
     exp_vm = _as_list(expected_vm_state)
+    exp_host = _as_list(expected_host)
     stmt = _update_statement(tuple(sorted(vals)),
                              None if exp_task is None else tuple(exp_task),
-                             None if exp_vm is None else tuple(exp_vm))
+                             None if exp_vm is None else tuple(exp_vm),
+                             None if exp_host is None else tuple(exp_host))
     params = {"v_" + k: v for k, v in vals.items()}
     params["b_uuid"] = instance_uuid
     with engine.begin() as conn:
+        if finish_event is not None:
+            _finish_event_in(conn, finish_event)
         res = conn.execute(stmt, params)
+        if res.rowcount == 1 and start_event is not None:
+            start_event["id"] = _start_event_in(conn, instance_uuid, start_event)
         if not return_row and res.rowcount == 1:
             return None
         row = conn.execute(_BY_UUID["no"], {"b_uuid": instance_uuid}).first()
@@ -339,7 +328,11 @@ def update_instance(engine, instance_uuid, values, expected_vm_state=None,
     row = row_to_dict(row)
     if res.rowcount == 0:
         actual = {"task_state": row["task_state"], "vm_state": row["vm_state"]}
+        if exp_host is not None:
+            actual["host"] = row["host"]
         expected = {"task_state": exp_task, "vm_state": exp_vm}
+        if exp_host is not None:
+            expected["host"] = exp_host
         if row["task_state"] == "deleting":
             raise UnexpectedDeletingTaskStateError(instance_uuid, expected, actual)
         raise UnexpectedTaskStateError(instance_uuid, expected, actual)
@@ -401,6 +394,34 @@ def get_latest_faults(engine, instance_uuids):
 def _find_action(conn, instance_uuid, request_id):
     return conn.execute(_FIND_ACTION, {"b_uuid": instance_uuid,
                                        "b_request_id": request_id}).first()
+
+
+def _start_event_in(conn, instance_uuid, ev):
+    """Insert the event ``ev`` (see :func:`update_instance`) under the
+    action of its request, creating the action when missing, inside the
+    caller's transaction. :returns: the new event's id."""
+    act = _find_action(conn, instance_uuid, ev.get("request_id"))
+    if act is None:
+        conn.execute(_INSERT_ACTION, {
+            "action": ev.get("action") or ev["event"], "instance_uuid": instance_uuid,
+            "request_id": ev.get("request_id"), "user_id": ev.get("user_id"),
+            "project_id": ev.get("project_id"), "message": None, "start_time": utcnow()})
+        act = _find_action(conn, instance_uuid, ev.get("request_id"))
+    res = conn.execute(_INSERT_EVENT, {"action_id": act.id, "event": ev["event"],
+                                       "start_time": utcnow(), "host": ev.get("host")})
+    return res.inserted_primary_key[0]
+
+
+def _finish_event_in(conn, ev):
+    """Finish the event ``ev["id"]`` inside the caller's transaction; on a
+    result other than Success mark its action ``message = "Error"`` too."""
+    result = ev.get("result") or "Success"
+    conn.execute(_FINISH_EVENT, {"b_id": ev["id"], "b_finish_time": utcnow(),
+                                 "b_result": result, "b_traceback": ev.get("traceback")})
+    if result != "Success":
+        action_id = sa.select(_events.c.action_id).where(_events.c.id == ev["id"])
+        conn.execute(_actions.update().where(_actions.c.id == action_id.scalar_subquery())
+                     .values(message="Error"))
 
 
 @retry_on_db_error

@@ -18,7 +18,8 @@ LOG = logging.getLogger(__name__)
 POLICY_MODULES = ["base", "servers", "quota", "limits", "flavors",
                   "flavor_extra_specs", "flavor_access", "aggregates",
                   "availability_zones", "services", "hypervisors", "keypairs",
-                  "server_groups"]
+                  "server_groups", "volume_attachments", "volume_volumes",
+                  "volume_types", "volume_snapshots", "volume_quotas", "volume_services"]
 
 _enforcer = None
 _lock = threading.Lock()

@@ -21,6 +21,11 @@ Nova services run:
 * Connection loss or a consumer cancelled by the broker (queue deleted,
   node down) → reconnect across the URL's hosts with back-off and
   re-declare everything.
+* A process that answers for several servers of a topic (a compute
+  service whose driver presents several nodes) passes them all as
+  ``server``: one connection, one I/O thread and one worker pool consume
+  ``<topic>`` and every ``<topic>.<server>`` queue (and one fanout queue,
+  so a fanout cast runs once per process).
 """
 import concurrent.futures
 import functools
@@ -62,7 +67,8 @@ class RPCServer:
         None (``CONF.transport_url``).
     :param topic: e.g. ``"conductor"``.
     :param server: this server's name (usually ``CONF.host``); requests
-        sent with ``server=`` use routing key ``<topic>.<server>``.
+        sent with ``server=`` use routing key ``<topic>.<server>``. A list
+        of names serves each of them (the first names the server in logs).
     :param endpoints: objects whose public methods are the RPC methods,
         called as ``method(ctxt, **args)`` with a RequestContext.
     :param exchange: topic exchange (default ``"controlplane"``).
@@ -75,7 +81,13 @@ class RPCServer:
         self.transport = get_transport(transport_url)
         self.url = self.transport.url
         self.topic = topic
-        self.server = server
+        if isinstance(server, (list, tuple)):
+            if not server:
+                raise ValueError("RPCServer needs at least one server name")
+            self.servers = list(server)
+        else:
+            self.servers = [server]
+        self.server = self.servers[0]
         self.exchange = exchange
         self.dispatcher = RPCDispatcher(endpoints)
         self.executor_threads = int(executor_threads or
@@ -93,8 +105,8 @@ class RPCServer:
 
     @property
     def queues(self):
-        """Names of the durable queues: ``[<topic>, <topic>.<server>]``."""
-        return [self.topic, "%s.%s" % (self.topic, self.server)]
+        """Names of the durable queues: ``[<topic>, <topic>.<server>, ...]``."""
+        return [self.topic] + ["%s.%s" % (self.topic, name) for name in self.servers]
 
     def __repr__(self):
         return "<RPCServer topic=%s server=%s on %s>" % (

@@ -14,10 +14,13 @@ Replies to calls are consumed by a single per-process
 :class:`~controlplane.rpc.reply.ReplyListener` thread.
 
 Liveness: an idle per-thread connection does not answer heartbeats, so the
-broker may close it. Before each publish the connection is polled once
+broker may close it. Before a publish on a connection idle for more than
+:data:`FRESH_SECONDS` the connection is polled once
 (``process_data_events(0)``, which also sends a due heartbeat); a dead one
-is replaced, and a publish that fails because the connection dropped is
-retried on a new connection, trying every host of the URL.
+is replaced. A busy connection is not polled (waiting for the previous
+publisher confirm processed its traffic and heartbeats), and a publish that
+fails because the connection dropped is retried on a new connection,
+trying every host of the URL.
 
 Fork safety: connections and the listener remember the pid that made them;
 a child process never touches its parent's sockets and opens its own.
@@ -41,6 +44,10 @@ from controlplane.rpc.url import HostSpec, TransportURL  # noqa: F401
 
 LOG = logging.getLogger(__name__)
 
+#: A publisher connection that had a publish confirmed less than this many
+#: seconds ago is used without polling it first.
+FRESH_SECONDS = 1.0
+
 __all__ = ["Transport", "TransportURL", "HostSpec", "get_transport",
            "cleanup_transports"]
 
@@ -54,9 +61,13 @@ class _ThreadPublisher:
         self.conn = None
         self.channel = None
         self.declared = set()
+        self.last_ok = 0.0   # monotonic time of the last confirmed publish
 
     def get_channel(self, deadline):
         """A usable channel; reconnects (fail-over) if the old one died."""
+        if self.conn is not None and time.monotonic() - self.last_ok < FRESH_SECONDS \
+                and self.conn.is_open and self.channel is not None and self.channel.is_open:
+            return self.channel
         if self.conn is not None:
             try:
                 # Detects a connection the broker closed while we were
@@ -109,6 +120,12 @@ class _ThreadPublisher:
             pass
 
 
+#: Seconds before the first retry of a publish the broker nacked; doubled
+#: per nack up to NACK_MAX_PAUSE (quorum-queue leader elections take ~1-5 s).
+NACK_FIRST_PAUSE = 0.1
+NACK_MAX_PAUSE = 2.0
+
+
 class Transport:
     """Shared broker access for one transport URL in one process.
 
@@ -152,26 +169,47 @@ class Transport:
         :raises MessagingConnectionError: no host reachable before the
             deadline.
         :raises MessageDeliveryFailure: the publish failed on every retry
-            (connection lost, nack, channel closed by the broker).
+            (connection lost, channel closed by the broker), or the broker
+            kept refusing it (nack) until the deadline.
+
+        A nack is retried with a growing pause (``NACK_FIRST_PAUSE`` up to
+        ``NACK_MAX_PAUSE`` seconds) until the deadline: a quorum queue
+        nacks publishes while it elects a new leader, which takes a few
+        seconds when its leader's node stops (RabbitMQ "Quorum Queues",
+        publisher confirms). Handlers are idempotent, so a message the
+        broker did take after all is harmless twice.
         """
         if deadline is None:
             deadline = time.monotonic() + CONF.rpc_response_timeout
         pub = self._publisher()
         max_failures = max(2, len(self.url.hosts) + 1)
-        failures = 0
+        failures = nacks = 0
         while True:
             try:
                 channel = pub.get_channel(deadline)
                 pub.ensure_exchange(exchange, exchange_type)
                 channel.basic_publish(exchange, routing_key, body,
                                       properties, mandatory=mandatory)
+                pub.last_ok = time.monotonic()
                 return
             except pika.exceptions.UnroutableError:
                 raise MessageUndeliverable(exchange, routing_key) from None
             except MessagingConnectionError:
                 raise
-            except (pika.exceptions.NackError,
-                    *connection_mod.CONNECTION_ERRORS) as exc:
+            except pika.exceptions.NackError as exc:
+                nacks += 1
+                pub.reset()
+                pause = min(NACK_MAX_PAUSE, NACK_FIRST_PAUSE * 2 ** (nacks - 1))
+                if time.monotonic() + pause >= deadline:
+                    raise MessageDeliveryFailure(
+                        "Publishing to exchange %r with routing key %r was "
+                        "refused by the broker %d time(s) until the deadline "
+                        "(nack)" % (exchange, routing_key, nacks)) from exc
+                LOG.warning("Publishing to exchange %r with routing key %r was "
+                            "refused by the broker (nack %d); retrying in %.1fs",
+                            exchange, routing_key, nacks, pause)
+                time.sleep(pause)
+            except connection_mod.CONNECTION_ERRORS as exc:
                 failures += 1
                 pub.reset()
                 reason = connection_mod._describe(exc)

@@ -1,5 +1,7 @@
 """End-to-end fixtures: Keystone and Glance from the devenv, and a stack
-``e2e`` of every controlplane service as its own process on port 18774.
+``e2e`` of every controlplane service as its own process on port 18774
+(its Block Storage API on 18776: the catalog has a block-storage endpoint,
+which `openstack quota show` reads).
 
 Compute hosts: ``node1`` and ``node2`` (ordinary fake hosts) and ``flaky``
 (the biggest, so the RAM weigher prefers it, but every spawn on it fails;
@@ -18,6 +20,7 @@ from tools.devenv import config as dconfig
 from tools.stack import Stack
 
 API_PORT = 18774
+VOLUME_PORT = 18776
 COMPUTES = ["node1", "node2", "flaky"]
 
 
@@ -28,7 +31,8 @@ def devenv_info():
 
 @pytest.fixture(scope="session")
 def stack(devenv_info):
-    st = Stack("e2e", api_port=API_PORT, computes=COMPUTES,
+    st = Stack("e2e", api_port=API_PORT, computes=COMPUTES, volumes=True,
+               volume_api_port=VOLUME_PORT,
                extra_conf={"fake_driver": {"fail_spawn_hosts": "flaky"},
                            "scheduler": {"host_state_refresh_interval": "0"}},
                compute_conf={"flaky": {"fake_driver": {"memory_mb": "262144"}}})
@@ -48,6 +52,9 @@ class OSC:
         clouds = yaml.safe_load(dconfig.path("clouds.yaml").read_text())
         for cloud in clouds["clouds"].values():
             cloud["compute_endpoint_override"] = stack.api_url
+            if getattr(stack, "volumes", False):
+                cloud["block_storage_endpoint_override"] = "%s/v3/%s" % (
+                    stack.volume_url, stack.info["projects"][cloud["auth"]["project_name"]])
         self.clouds_file = stack.dir / "clouds-e2e.yaml"
         dconfig.write_private(self.clouds_file, yaml.safe_dump(clouds))
         self.clouds = clouds["clouds"]
@@ -94,12 +101,17 @@ def osc(stack):
 @pytest.fixture(scope="session")
 def sdk(osc):
     """openstacksdk connections per cloud: sdk('demo')."""
-    import openstack
-    os.environ["OS_CLIENT_CONFIG_FILE"] = str(osc.clouds_file)
+    from openstack import config as sdk_config
+    from openstack import connection
+    # The clouds file is passed explicitly, never through
+    # OS_CLIENT_CONFIG_FILE: openstacksdk puts that variable's file before
+    # any config_files it is given, so setting it here would send other
+    # modules' connections (another stack's clouds file) to this stack.
+    loader = sdk_config.OpenStackConfig(config_files=[str(osc.clouds_file)])
     conns = {}
 
     def connect(cloud="demo"):
         if cloud not in conns:
-            conns[cloud] = openstack.connect(cloud=cloud)
+            conns[cloud] = connection.Connection(config=loader.get_one(cloud=cloud))
         return conns[cloud]
     return connect

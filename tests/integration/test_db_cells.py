@@ -11,7 +11,7 @@ CELL1 = "11111111-1111-1111-1111-111111111111"
 
 def test_db_sync_is_idempotent(api_db):
     migration.db_sync(api_db, "api")
-    assert migration.db_version(api_db) == "api0001"
+    assert migration.db_version(api_db) == "api0002"
 
 
 def test_cell_and_host_mappings(api_db):

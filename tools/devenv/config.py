@@ -28,10 +28,13 @@ MEMCACHED_PORT = 11211
 KEYSTONE_PORT = 5000
 GLANCE_PORT = 9292
 COMPUTE_PORT = 8774
+VOLUME_PORT = 8776
 
 KEYSTONE_URL = f"http://{HOST}:{KEYSTONE_PORT}/v3"
 GLANCE_URL = f"http://{HOST}:{GLANCE_PORT}"
 COMPUTE_URL = f"http://{HOST}:{COMPUTE_PORT}/v2.1"
+# Block Storage v3 as Cinder registers it: the project id in the path.
+VOLUME_URL = f"http://{HOST}:{VOLUME_PORT}/v3/%(project_id)s"
 REGION = "RegionOne"
 DOMAIN = "Default"
 

@@ -26,7 +26,9 @@ SERVICES = {
 # binary -> package, needed whatever runs
 TOOLS = {"qemu-img": "qemu-utils", "mariadb": "mariadb-client",
          # tests/ocf: the Pacemaker resource agents (ocf.py, ocf-tester, DTD)
-         "ocf-tester": "resource-agents", "xmllint": "libxml2-utils"}
+         "ocf-tester": "resource-agents", "xmllint": "libxml2-utils",
+         # tests/ocf/test_fence_podman.py: fence-agents' fencing.py library
+         "fence_virsh": "fence-agents"}
 
 
 def missing_packages(base_python: str) -> list[str]:
@@ -54,8 +56,8 @@ def apt_install(pkgs: list[str]) -> None:
         raise proc.DevenvError(f"need root to apt-get install {' '.join(pkgs)}")
     env = {"DEBIAN_FRONTEND": "noninteractive"}
     LOG.info("apt-get install %s", " ".join(pkgs))
-    proc.run(["apt-get", "update", "-q"], env=env, log_name="apt", timeout=600)
-    proc.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *pkgs],
+    proc.run(["apt-get", "-o", "DPkg::Lock::Timeout=600", "update", "-q"], env=env, log_name="apt", timeout=600)
+    proc.run(["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", "--no-install-recommends", *pkgs],
              env=env, log_name="apt", timeout=1200)
 
 

@@ -19,6 +19,8 @@ DOMAIN_ID = "default"
 CATALOG = {  # service type -> (service name, url)
     "compute": ("nova", config.COMPUTE_URL),
     "image": ("glance", config.GLANCE_URL),
+    "block-storage": ("cinder", config.VOLUME_URL),
+    "volumev3": ("cinderv3", config.VOLUME_URL),
 }
 INTERFACES = ("public", "internal", "admin")
 

@@ -15,6 +15,7 @@ devenv.json (mode 0600) keys::
                 service_token_roles_required)
     glance:     {url}
     compute:    {url}
+    volume:     {url}  (Block Storage v3, ``.../v3/%(project_id)s``)
     images:     {cirros: id, cirros-big: id}
     projects:   {admin, service, demo, alt_demo: id}
     users:      {name: id}
@@ -63,6 +64,7 @@ def build_info(resources: dict, images: dict, memcached: bool) -> dict:
             "service_token_roles_required": True},
         "glance": {"url": config.GLANCE_URL},
         "compute": {"url": config.COMPUTE_URL},
+        "volume": {"url": config.VOLUME_URL},
         "images": images,
         "projects": resources["projects"],
         "users": resources["users"],

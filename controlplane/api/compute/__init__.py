@@ -6,4 +6,4 @@ expose ``root_bp`` for unprefixed routes (``versions`` serves ``GET /``).
 RESOURCE_MODULES = ["versions", "servers", "server_actions", "limits",
                     "quota_sets", "quota_classes", "flavors", "flavor_extra_specs",
                     "flavor_access", "aggregates", "availability_zones", "services",
-                    "hypervisors", "keypairs", "server_groups"]
+                    "hypervisors", "keypairs", "server_groups", "volume_attachments"]

@@ -459,6 +459,18 @@ def _hostname(name):
     return (host or "server")[:63]
 
 
+_create_schemas = {}
+
+
+def _create_schema(version):
+    """The POST /servers schema of ``version``, built once per microversion."""
+    key = (version.major, version.minor)
+    found = _create_schemas.get(key)
+    if found is None:
+        found = _create_schemas[key] = schema.create(version)
+    return found
+
+
 @bp.route("/servers", methods=["POST"])
 def create():
     """Boot servers: 202 ``{"server": {"id", "links", "adminPass",
@@ -467,7 +479,7 @@ def create():
     ctxt = common.context()
     common.authorize(P % "create", _target(ctxt.project_id, ctxt.user_id))
     version = common.req_version()
-    body = common.validate(schema.create(version), common.json_body())
+    body = common.validate(_create_schema(version), common.json_body())
     server = body["server"]
     if not server.get("imageRef"):
         raise faults.BadRequest("imageRef is required: booting from volume is not "

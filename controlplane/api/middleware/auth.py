@@ -58,11 +58,12 @@ class VersionBypass:
 
     PATHS = {"", "/", "/v2.1", "/v2.1/", "/v2", "/v2/"}
 
-    def __init__(self, authed, unauthed):
+    def __init__(self, authed, unauthed, paths=None):
         self.authed, self.unauthed = authed, unauthed
+        self.paths = frozenset(paths) if paths is not None else self.PATHS
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO", "") in self.PATHS and \
+        if environ.get("PATH_INFO", "") in self.paths and \
                 environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             for h in _IDENTITY_HEADERS:   # never trust identity on this path
                 environ.pop(h, None)
