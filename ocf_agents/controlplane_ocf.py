@@ -1,9 +1,11 @@
 """Shared code of the controlplane OCF resource agents.
 
-The four agents (``controlplane-api``, ``controlplane-conductor``,
-``controlplane-scheduler``, ``controlplane-compute`` in this directory)
-each describe one service with a :class:`ServiceSpec` and hand it to
-:func:`main`. Everything else lives here:
+The agents (``controlplane-api``, ``controlplane-conductor``,
+``controlplane-scheduler``, ``controlplane-compute`` and the block-storage
+``controlplane-volume-api``, ``controlplane-volume-scheduler``,
+``controlplane-volume`` in this directory) each describe one service with
+a :class:`ServiceSpec` and hand it to :func:`main`. Everything else lives
+here:
 
 * meta-data (OCF 1.1 content within resource-agents' ``ra-api-1.dtd``),
   built with resource-agents' ``ocf.py`` (``ocf.Agent``);
@@ -14,7 +16,8 @@ each describe one service with a :class:`ServiceSpec` and hand it to
 * the actions with their OCF exit codes (see :class:`ServiceAgent`);
 * health checks: :func:`check_api` (version document, then a
   token-validated request) and :func:`manage_check` (a
-  ``controlplane-manage ping`` / ``service check`` run).
+  ``controlplane-manage ping`` / ``service check`` run);
+  :func:`validate_volume` (the backends' shares and ``qemu-img``).
 
 Runs with the system ``python3`` and its standard library only (plus
 ``ocf.py``): the agent must work before and whatever the controlplane
@@ -87,7 +90,8 @@ class Param:
 class ServiceSpec:
     """What differs between the agents.
 
-    :param service: ``api``, ``conductor``, ``scheduler`` or ``compute``.
+    :param service: ``api``, ``conductor``, ``scheduler``, ``compute``,
+        ``volume-api``, ``volume-scheduler`` or ``volume``.
     :param shortdesc, longdesc: the agent's meta-data descriptions.
     :param params: extra :class:`Param` objects of this agent.
     :param health: ``f(agent, timeout, since) -> (ok: bool, message: str)``;
@@ -97,10 +101,12 @@ class ServiceSpec:
         files must set (validate-all answers OCF_ERR_CONFIGURED otherwise).
     :param validate: optional ``f(agent) -> (rc, message)`` for checks of
         the extra parameters.
+    :param host_param: whether the agent has the ``host`` parameter
+        (default: all but ``api``; an HTTP API is checked by URL).
     """
 
     def __init__(self, service, shortdesc, longdesc, params, health,
-                 required_options=(), validate=None):
+                 required_options=(), validate=None, host_param=None):
         self.service = service
         self.name = "controlplane-" + service
         self.shortdesc = shortdesc
@@ -109,6 +115,7 @@ class ServiceSpec:
         self.health = health
         self.required_options = list(required_options)
         self.validate = validate
+        self.host_param = (service != "api") if host_param is None else host_param
 
 
 def common_params(spec_name, host_param=True):
@@ -311,7 +318,7 @@ class ServiceAgent:
 
     def __init__(self, spec):
         self.spec = spec
-        self.params = common_params(spec.name, host_param=spec.service != "api") + spec.params
+        self.params = common_params(spec.name, host_param=spec.host_param) + spec.params
 
     # -- parameters ---------------------------------------------------------
     def p(self, name):
@@ -679,6 +686,7 @@ def keystone_token(auth_url, username, password, project_name, user_domain,
                    project_domain, timeout):
     """A project-scoped token from Keystone v3 (password method).
 
+    :returns: ``(token, project id)``.
     :raises RuntimeError: Keystone refused or answered oddly.
     """
     base = auth_url.rstrip("/")
@@ -688,20 +696,40 @@ def keystone_token(auth_url, username, password, project_name, user_domain,
         "identity": {"methods": ["password"], "password": {"user": {
             "name": username, "domain": {"name": user_domain}, "password": password}}},
         "scope": {"project": {"name": project_name, "domain": {"name": project_domain}}}}}
-    status, headers, _ = _http(base + "/auth/tokens", timeout, "POST",
-                               {"Content-Type": "application/json"},
-                               json.dumps(body).encode())
+    status, headers, answer = _http(base + "/auth/tokens", timeout, "POST",
+                                    {"Content-Type": "application/json"},
+                                    json.dumps(body).encode())
     token = headers.get("X-Subject-Token") if headers else None
     if status != 201 or not token:
         raise RuntimeError("Keystone %s answered %s to the token request" % (base, status))
-    return token
+    try:
+        project_id = json.loads(answer)["token"]["project"]["id"]
+    except (ValueError, KeyError, TypeError):
+        project_id = ""
+    return token, project_id
+
+
+def _version_id(body):
+    """Version id of a version document: Nova's ``{"version": {...}}`` or
+    Cinder's ``{"versions": [{...}]}`` (the CURRENT entry, else the first)."""
+    try:
+        doc = json.loads(body)
+        if isinstance(doc.get("version"), dict):
+            return doc["version"].get("id")
+        versions = [v for v in doc.get("versions") or [] if isinstance(v, dict)]
+        current = [v for v in versions if v.get("status") == "CURRENT"] or versions
+        return current[0].get("id") if current else None
+    except (ValueError, AttributeError):
+        return None
 
 
 def check_api(agent, timeout, since=None):
-    """controlplane-api health: the version document at ``url`` answers
-    200, then (when ``auth_url`` is set) a Keystone token for the
-    configured user is accepted: GET ``url`` + ``check_path`` → 200
-    (401 means the API does not validate tokens, 5xx a broken service)."""
+    """controlplane-api (and -volume-api) health: the version document at
+    ``url`` answers 200, then (when ``auth_url`` is set) a Keystone token
+    for the configured user is accepted: GET ``url`` + ``check_path`` → 200
+    (401 means the API does not validate tokens, 5xx a broken service).
+    ``{project_id}`` in ``check_path`` becomes the token's project id (the
+    Block Storage API has it in every path)."""
     deadline = time.monotonic() + timeout
 
     def left():
@@ -714,29 +742,30 @@ def check_api(agent, timeout, since=None):
         return False, "GET %s failed: %s" % (url, exc)
     if status != 200:
         return False, "GET %s answered %s" % (url, status)
-    try:
-        version = json.loads(body).get("version", {}).get("id")
-    except (ValueError, AttributeError):
-        version = None
+    version = _version_id(body)
     if not version:
         return False, "GET %s did not return a version document" % url
     if not agent.p("auth_url"):
         return True, "version document %s (no token check: auth_url is empty)" % version
-    check = url + "/" + agent.p("check_path").lstrip("/")
     cache = TokenCache(agent.pidfile + ".token", _token_key(agent))
-    token = cache.get()
+    token, project_id = cache.get()
+    if "{project_id}" in agent.p("check_path") and not project_id:
+        token = None  # cached by an agent that did not keep the project id
     fresh = token is None
     while True:
         if token is None:
             try:
                 with open(agent.p("password_file")) as f:
                     password = f.read().strip()
-                token = keystone_token(agent.p("auth_url"), agent.p("username"), password,
-                                       agent.p("project_name"), agent.p("user_domain_name"),
-                                       agent.p("project_domain_name"), left())
+                token, project_id = keystone_token(
+                    agent.p("auth_url"), agent.p("username"), password,
+                    agent.p("project_name"), agent.p("user_domain_name"),
+                    agent.p("project_domain_name"), left())
             except (OSError, RuntimeError, ValueError) as exc:
                 return False, "no Keystone token: %s" % exc
-            cache.put(token)
+            cache.put(token, project_id)
+        check = url + "/" + agent.p("check_path").lstrip("/").replace(
+            "{project_id}", project_id or "")
         try:
             status, _, _ = _http(check, left(), headers={"X-Auth-Token": token,
                                                           "Accept": "application/json"})
@@ -783,22 +812,24 @@ class TokenCache:
         self.key = key
 
     def get(self):
-        """The cached token or None."""
+        """``(token, project id)`` from the cache, or ``(None, None)``."""
         try:
             with open(self.path) as f:
                 data = json.load(f)
         except (OSError, ValueError):
-            return None
+            return None, None
         if not isinstance(data, dict) or data.get("key") != self.key or \
-                time.time() - float(data.get("at", 0)) > self.MAX_AGE:
-            return None
-        return data.get("token") or None
+                time.time() - float(data.get("at", 0)) > self.MAX_AGE or \
+                not data.get("token"):
+            return None, None
+        return data["token"], data.get("project_id") or ""
 
-    def put(self, token):
+    def put(self, token, project_id=""):
         try:
             fd = os.open(self.path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
-                json.dump({"key": self.key, "at": time.time(), "token": token}, f)
+                json.dump({"key": self.key, "at": time.time(), "token": token,
+                           "project_id": project_id}, f)
             os.replace(self.path + ".tmp", self.path)
         except OSError as exc:
             ocf.logger.debug("cannot cache the token in %s: %s", self.path, exc)
@@ -829,13 +860,16 @@ def validate_api(agent):
     return ocf.OCF_SUCCESS, "ok"
 
 
-def api_params():
-    """Parameters of the api agent only."""
+def api_params(name="Compute API", url="http://127.0.0.1:8774/v2.1",
+               example="http://10.0.0.11:8774/v2.1", check_path="/flavors",
+               check_note="flavors and servers need only a member role"):
+    """Parameters of an API agent (controlplane-api by default; the
+    volume-api agent passes its own URL and check path)."""
     return [
-        Param("url", "Compute API URL",
-              "URL of the API's version document, e.g. http://10.0.0.11:8774/v2.1 "
-              "(this node's own address, not the virtual IP); monitor expects 200.",
-              default="http://127.0.0.1:8774/v2.1"),
+        Param("url", "%s URL" % name,
+              "URL of the API's version document, e.g. %s "
+              "(this node's own address, not the virtual IP); monitor expects 200."
+              % example, default=url),
         Param("auth_url", "Keystone URL",
               "Keystone URL (v3) for the token-validated check. Empty: the "
               "monitor checks the version document only.", default=""),
@@ -851,7 +885,8 @@ def api_params():
               default="Default"),
         Param("check_path", "Path of the token-validated request",
               "Path below url requested with the token; 200 expected "
-              "(flavors and servers need only a member role).", default="/flavors"),
+              "(%s). {project_id} is replaced by the token's project id."
+              % check_note, default=check_path),
     ]
 
 
@@ -864,6 +899,52 @@ def rpc_ping_health(topic):
             args += ["--host", agent.p("host")]
         return manage_check(agent, args, timeout)
     return health
+
+
+def volume_health(agent, timeout, since=None):
+    """Health check of controlplane-volume: the ``volume_services`` row of
+    every backend this host serves (``<host>@<backend>`` for each of
+    ``[DEFAULT] enabled_backends``) heartbeats (``controlplane-manage
+    service check --binary controlplane-volume``); during start the
+    heartbeats must come from the new process (``--since``)."""
+    args = ["service", "check", "--binary", "controlplane-volume"]
+    if agent.p("host"):
+        args += ["--host", agent.p("host")]
+    if since is not None:
+        args += ["--since", "%d" % int(since)]
+    return manage_check(agent, args, timeout)
+
+
+#: Defaults of controlplane/conf/volume.py that validate_volume needs.
+VOLUME_DRIVER_DEFAULT = "file"
+FILE_SHARE_PATH_DEFAULT = "/var/lib/controlplane/volumes"
+
+
+def validate_volume(agent):
+    """Checks of controlplane-volume's configuration and node: ``[DEFAULT]
+    enabled_backends`` names backends (else OCF_ERR_CONFIGURED); for every
+    ``file`` backend, its ``file_share_path`` is a directory on this node
+    (the share is mounted) and ``qemu-img`` is installed (else
+    OCF_ERR_INSTALLED: a node-local problem, Pacemaker tries another node)."""
+    parser = read_config_files(agent.config_files())
+    backends = [b.strip() for b in parser.get("DEFAULT", "enabled_backends",
+                                              fallback="").split(",") if b.strip()]
+    if not backends:
+        return ocf.OCF_ERR_CONFIGURED, "[DEFAULT] enabled_backends is empty"
+    for backend in backends:
+        if not parser.has_section(backend):
+            return ocf.OCF_ERR_CONFIGURED, "backend section [%s] is missing" % backend
+        driver = parser.get(backend, "volume_driver", fallback=VOLUME_DRIVER_DEFAULT).strip()
+        if driver != "file":
+            continue
+        share = parser.get(backend, "file_share_path", fallback=FILE_SHARE_PATH_DEFAULT).strip()
+        if not os.path.isdir(share):
+            return ocf.OCF_ERR_INSTALLED, "share %s of backend %s is not a directory here " \
+                "(not mounted?)" % (share, backend)
+        if shutil.which("qemu-img") is None:
+            return ocf.OCF_ERR_INSTALLED, "qemu-img (Debian package qemu-utils) is not " \
+                "installed; backend %s needs it" % backend
+    return ocf.OCF_SUCCESS, "ok"
 
 
 def compute_health(agent, timeout, since=None):

@@ -11,8 +11,10 @@
 """
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,58 @@ def agents(ocf_stack, ocf_state):
     yield runners
     for runner in runners.values():
         runner.run("stop")
+
+
+def process_gone(pid, timeout=10.0):
+    """True once ``pid`` is no live process (a zombie counts as gone)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
+class OcfTesterRuns:
+    """ocf-tester of every agent of ``agents`` (``{service: AgentRunner}``),
+    all started at once in the background (they take a while: each starts
+    its service three times); a test of a service's actions first waits for
+    that service's ocf-tester (``wait``, seconds), so the two never drive
+    the same resource at the same time. Output goes to
+    ``<state_dir>/ocf-tester-<service>.txt``."""
+
+    def __init__(self, agents, ocf_tester, state_dir):
+        self.procs = {}
+        self.results = {}
+        for service, agent in agents.items():
+            env = {k: v for k, v in agent.env().items() if not k.startswith("OCF_")}
+            env["OCF_ROOT"] = OCF_ROOT
+            out = open(state_dir / ("ocf-tester-%s.txt" % service), "w+")
+            proc = subprocess.Popen(agent.tester_args(ocf_tester, "ocf-tester-" + service),
+                                    stdout=out, stderr=subprocess.STDOUT, env=env,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            self.procs[service] = (proc, out)
+
+    def wait(self, service, timeout=300):
+        """``(exit code, output)`` of the service's ocf-tester."""
+        if service not in self.results:
+            proc, out = self.procs[service]
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # ocf-tester and the agent it runs
+                proc.wait()
+            out.seek(0)
+            self.results[service] = (proc.returncode, out.read())
+            out.close()
+        return self.results[service]
+
+    def close(self):
+        for service in self.procs:
+            self.wait(service, timeout=120)

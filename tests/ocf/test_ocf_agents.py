@@ -16,12 +16,11 @@ import json
 import os
 import signal
 import subprocess
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.ocf.conftest import DTD, SERVICES
+from tests.ocf.conftest import DTD, SERVICES, OcfTesterRuns, process_gone
 
 pytestmark = pytest.mark.ocf
 
@@ -34,22 +33,6 @@ COMMON_PARAMS = {"binary", "config", "additional_parameters", "user", "pid", "lo
 ORDER = ("conductor", "scheduler", "compute", "api")
 API_PARAMS = {"url", "auth_url", "username", "password_file", "project_name",
               "user_domain_name", "project_domain_name", "check_path"}
-
-
-def _gone(pid, timeout=10.0):
-    """True once ``pid`` is no live process (a zombie counts as gone)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return True
-        if state in ("Z", "X"):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.1)
 
 
 def _group_gone(pgid):
@@ -106,43 +89,6 @@ def test_meta_data_needs_no_parameters(agents):
 
 # --------------------------------------------------------------------------- ocf-tester
 
-class OcfTesterRuns:
-    """ocf-tester of every agent, all started at once in the background
-    (they take a while: each starts its service three times); a test of a
-    service's actions first waits for that service's ocf-tester, so the two
-    never drive the same resource at the same time."""
-
-    def __init__(self, agents, ocf_tester, state_dir):
-        self.procs = {}
-        self.results = {}
-        for service, agent in agents.items():
-            env = {k: v for k, v in agent.env().items() if not k.startswith("OCF_")}
-            env["OCF_ROOT"] = "/usr/lib/ocf"
-            out = open(state_dir / ("ocf-tester-%s.txt" % service), "w+")
-            proc = subprocess.Popen(agent.tester_args(ocf_tester, "ocf-tester-" + service),
-                                    stdout=out, stderr=subprocess.STDOUT, env=env,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
-            self.procs[service] = (proc, out)
-
-    def wait(self, service, timeout=240):
-        """``(exit code, output)`` of the service's ocf-tester."""
-        if service not in self.results:
-            proc, out = self.procs[service]
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)  # ocf-tester and the agent it runs
-                proc.wait()
-            out.seek(0)
-            self.results[service] = (proc.returncode, out.read())
-            out.close()
-        return self.results[service]
-
-    def close(self):
-        for service in self.procs:
-            self.wait(service, timeout=120)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def testers(agents, ocf_tools, ocf_state):
     runner = OcfTesterRuns(agents, ocf_tools["ocf_tester"], ocf_state)
@@ -179,7 +125,7 @@ def test_actions_exit_codes(agents, testers, ocf_state, service):
     res = agent.run("start")
     assert res.returncode == OCF_SUCCESS, res.stderr
     pid = agent.pid()
-    assert pid and not _gone(pid, timeout=0)
+    assert pid and not process_gone(pid, timeout=0)
     assert os.getpgid(pid) == pid  # own session and process group
     # the process is detached from the agent: stdin /dev/null, output to the log
     assert os.path.realpath("/proc/%d/fd/0" % pid) == "/dev/null"
@@ -203,7 +149,7 @@ def test_actions_exit_codes(agents, testers, ocf_state, service):
     assert "ocf-exit-reason:" in res.stderr and "not healthy" in res.stderr
 
     os.kill(pid, signal.SIGKILL)
-    assert _gone(pid)
+    assert process_gone(pid)
     res = agent.run("monitor")
     assert res.returncode == OCF_NOT_RUNNING, res.stderr
     assert "is gone" in res.stderr
@@ -221,7 +167,7 @@ def test_stop_terminates_a_running_service(agents, testers):
     assert agent.rc("start") == OCF_SUCCESS
     pid = agent.pid()
     assert agent.rc("stop") == OCF_SUCCESS
-    assert _gone(pid, timeout=0) and _group_gone(pid)
+    assert process_gone(pid, timeout=0) and _group_gone(pid)
     with open(agent.params["log_file"]) as f:
         assert "received SIGTERM" in f.read()  # a graceful stop, not a kill
     assert agent.rc("monitor") == OCF_NOT_RUNNING
