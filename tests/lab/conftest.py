@@ -14,6 +14,8 @@ import subprocess
 
 import pytest
 
+from tests.lab import rest
+
 CONTROLLERS = {"ctl1": "10.77.0.11", "ctl2": "10.77.0.12", "ctl3": "10.77.0.13"}
 COMPUTES = {"cmp1": "10.77.0.21", "cmp2": "10.77.0.22"}
 SECRETS_DIR = os.environ.get("CONTROLPLANE_SECRETS_DIR", "/var/lib/controlplane-lab/secrets")
@@ -65,3 +67,14 @@ def secret(lab):
         with open(os.path.join(lab["secrets_dir"], name), encoding="utf-8") as fh:
             return fh.read().split()[0]
     return read
+
+
+@pytest.fixture(scope="session")
+def clouds(lab):
+    """The ``clouds`` of the lab's clouds.yaml (tests/lab/rest.py CLOUDS);
+    skips when site.yml has not written it."""
+    yaml = pytest.importorskip("yaml")
+    if not os.path.exists(rest.CLOUDS):
+        pytest.skip("%s is missing: run playbooks/site.yml first" % rest.CLOUDS)
+    with open(rest.CLOUDS, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["clouds"]

@@ -9,77 +9,34 @@ existed). Credentials come from the clouds.yaml that roles/keystone wrote
 Run: /var/lib/controlplane-lab/ansible-venv/bin/pytest -p no:cacheprovider \
        --confcutdir=tests/lab -m lab tests/lab/test_site.py
 """
-import json
 import os
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 
+from tests.lab import rest
+
 pytestmark = pytest.mark.lab
 
 VIP = os.environ.get("CONTROLPLANE_LAB_VIP", "10.77.0.10")
-CLOUDS = os.environ.get("CONTROLPLANE_LAB_CLOUDS", "/var/lib/controlplane-lab/clouds.yaml")
-CONTROLLER_UNITS = ("keystone", "glance-api", "controlplane-api",
-                    "controlplane-conductor", "controlplane-scheduler")
+CONTROLLER_UNITS = ("keystone", "glance-api")
+# Run by Pacemaker on the controllers (clones of our OCF agents, pid files
+# of the agents), not by systemd.
+PACEMAKER_SERVICES = ("controlplane-api", "controlplane-conductor", "controlplane-scheduler")
 COMPUTE_UNITS = ("controlplane-compute",)
-
-
-def _request(method, url, body=None, token=None, headers=None, timeout=30):
-    """(status, headers, parsed JSON body or None) of one HTTP request."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Accept", "application/json")
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("X-Auth-Token", token)
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as res:
-            raw, status, hdrs = res.read(), res.status, res.headers
-    except urllib.error.HTTPError as exc:
-        raw, status, hdrs = exc.read(), exc.code, exc.headers
-    try:
-        parsed = json.loads(raw) if raw else None
-    except ValueError:
-        parsed = None
-    return status, hdrs, parsed
-
-
-@pytest.fixture(scope="session")
-def clouds(lab):
-    yaml = pytest.importorskip("yaml")
-    if not os.path.exists(CLOUDS):
-        pytest.skip("%s is missing: run playbooks/site.yml first" % CLOUDS)
-    with open(CLOUDS, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)["clouds"]
-
-
-def _token(cloud):
-    """(token, catalog) for a clouds.yaml entry, through its auth_url (the VIP)."""
-    auth = cloud["auth"]
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": auth["username"], "password": auth["password"],
-        "domain": {"name": auth.get("user_domain_name", "Default")}}}},
-        "scope": {"project": {"name": auth["project_name"],
-                              "domain": {"name": auth.get("project_domain_name", "Default")}}}}}
-    status, headers, data = _request("POST", auth["auth_url"].rstrip("/") + "/auth/tokens", body)
-    assert status == 201, data
-    return headers["X-Subject-Token"], data["token"]["catalog"]
 
 
 @pytest.fixture(scope="session")
 def admin(clouds):
-    return _token(clouds["lab"])
+    login = rest.login(clouds["lab"])
+    return login["token"], login["catalog"]
 
 
 @pytest.fixture(scope="session")
 def demo(clouds):
-    return _token(clouds["lab-demo"])
+    login = rest.login(clouds["lab-demo"])
+    return login["token"], login["catalog"]
 
 
 @pytest.mark.parametrize("name", ["ctl1", "ctl2", "ctl3"])
@@ -87,6 +44,9 @@ def test_controller_services_active(lab_host, name):
     host = lab_host(name)
     for unit in CONTROLLER_UNITS:
         assert host.service(unit).is_running, "%s on %s" % (unit, name)
+    for service in PACEMAKER_SERVICES:
+        pid = host.file("/run/controlplane/%s.pid" % service).content_string.split()[0]
+        assert host.file("/proc/%s" % pid).is_directory, "%s on %s" % (service, name)
     assert not host.service("controlplane-compute").is_running
 
 
@@ -94,7 +54,7 @@ def test_controller_services_active(lab_host, name):
 def test_compute_services_active(lab_host, name):
     host = lab_host(name)
     assert host.service("controlplane-compute").is_running
-    for unit in CONTROLLER_UNITS:
+    for unit in CONTROLLER_UNITS + PACEMAKER_SERVICES:
         assert not host.service(unit).is_running, "%s must not run on %s" % (unit, name)
 
 
@@ -139,14 +99,14 @@ def test_token_from_keystone_through_vip(demo):
 def test_token_issued_by_one_node_is_valid_on_another(lab, demo):
     token, _ = demo
     for name, address in lab["controllers"].items():
-        status, _, _ = _request("GET", "http://%s:5000/v3/auth/tokens" % address,
+        status, _, _ = rest.request("GET", "http://%s:5000/v3/auth/tokens" % address,
                                 token=token, headers={"X-Subject-Token": token})
         assert status == 200, name
 
 
 def test_cirros_image_listed_through_vip(demo):
     token, _ = demo
-    status, _, data = _request("GET", "http://%s:9292/v2/images?name=cirros" % VIP, token=token)
+    status, _, data = rest.request("GET", "http://%s:9292/v2/images?name=cirros" % VIP, token=token)
     assert status == 200
     images = [i for i in data["images"] if i["status"] == "active"]
     assert len(images) == 1
@@ -156,7 +116,7 @@ def test_cirros_image_listed_through_vip(demo):
 
 def test_compute_services_up_through_vip(admin):
     token, _ = admin
-    status, _, data = _request("GET", "http://%s:8774/v2.1/os-services" % VIP, token=token)
+    status, _, data = rest.request("GET", "http://%s:8774/v2.1/os-services" % VIP, token=token)
     assert status == 200, data
     up = {(s["binary"], s["host"]) for s in data["services"] if s["state"] == "up"}
     for host in ("cmp1", "cmp2"):
@@ -167,18 +127,18 @@ def test_server_boots_to_active_through_vip(admin, demo):
     api = "http://%s:8774/v2.1" % VIP
     admin_token, _ = admin
     token, _ = demo
-    status, _, data = _request("GET", api + "/flavors/detail", token=admin_token)
+    status, _, data = rest.request("GET", api + "/flavors/detail", token=admin_token)
     assert status == 200
     flavors = [f for f in data["flavors"] if f["name"] == "m1.tiny"]
     if not flavors:
-        status, _, created = _request("POST", api + "/flavors", {"flavor": {
+        status, _, created = rest.request("POST", api + "/flavors", {"flavor": {
             "name": "m1.tiny", "vcpus": 1, "ram": 512, "disk": 1}}, token=admin_token)
         assert status == 200, created
         flavors = [created["flavor"]]
-    status, _, images = _request("GET", "http://%s:9292/v2/images?name=cirros" % VIP, token=token)
+    status, _, images = rest.request("GET", "http://%s:9292/v2/images?name=cirros" % VIP, token=token)
     image_id = images["images"][0]["id"]
     name = "lab-test-%s" % uuid.uuid4().hex[:8]
-    status, _, data = _request("POST", api + "/servers", {"server": {
+    status, _, data = rest.request("POST", api + "/servers", {"server": {
         "name": name, "flavorRef": flavors[0]["id"], "imageRef": image_id,
         "networks": "none"}}, token=token, headers={"X-OpenStack-Nova-API-Version": "2.37"})
     assert status == 202, data
@@ -187,11 +147,11 @@ def test_server_boots_to_active_through_vip(admin, demo):
         deadline = time.monotonic() + 120
         server = {}
         while time.monotonic() < deadline:
-            status, _, data = _request("GET", api + "/servers/" + server_id, token=token)
+            status, _, data = rest.request("GET", api + "/servers/" + server_id, token=token)
             server = data["server"]
             if server["status"] in ("ACTIVE", "ERROR"):
                 break
             time.sleep(1)
         assert server.get("status") == "ACTIVE", server
     finally:
-        _request("DELETE", api + "/servers/" + server_id, token=token)
+        rest.request("DELETE", api + "/servers/" + server_id, token=token)

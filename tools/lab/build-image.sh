@@ -52,8 +52,8 @@ for pkg in podman runc debootstrap; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "    installing: ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >&2
   stage_end "installed ${missing[*]}"
 else
   stage_end "already installed"

@@ -34,14 +34,16 @@ def test_nonlocal_bind(host):
     assert host.file("/proc/sys/net/ipv4/ip_nonlocal_bind").content_string.strip() == "1"
     cfg = host.file("/etc/haproxy/haproxy.cfg").content_string
     assert "transparent" not in cfg
-    for port in (8774, 5000, 9292, 3306):
+    for port in (8774, 8776, 5000, 9292, 3306):
         assert host.socket("tcp://%s:%d" % (VIP, port)).is_listening
 
 
 def test_check_settings(host):
     cfg = host.file("/etc/haproxy/haproxy.cfg").content_string
     assert "default-server inter 1s fall 2 rise 2" in cfg
-    assert cfg.count("option httpchk GET /") == 4
+    # Every proxied service (every listen section but the stats page) is
+    # health-checked.
+    assert cfg.count("option httpchk GET /") == cfg.count("\nlisten ") - 1
     assert "timeout server 3700s" in cfg
 
 
