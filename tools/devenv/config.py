@@ -17,9 +17,13 @@ otherwise)::
 
 import os
 import secrets as _secrets
+import string as _string
 from pathlib import Path
 
 DEFAULT_STATE_DIR = "/var/lib/controlplane-dev"
+
+#: Characters of generated secrets (see secret()).
+_SECRET_CHARS = _string.ascii_letters + _string.digits
 
 HOST = "127.0.0.1"
 MARIADB_PORT = 3306
@@ -88,8 +92,8 @@ def secret(name: str) -> str:
     """Return the secret ``name``, generating it on first use.
 
     Secrets are stored one per file in ``<state>/secrets/<name>`` with mode
-    0600 (the dir is 0700); they are random URL-safe strings of 32
-    characters and never leave the state dir except through devenv.json,
+    0600 (the dir is 0700); they are random strings of 32 letters and
+    digits and never leave the state dir except through devenv.json,
     clouds.yaml and the generated service configs (all 0600).
     """
     d = ensure_dir(path("secrets"), 0o700)
@@ -99,7 +103,9 @@ def secret(name: str) -> str:
         value = f.read_text().strip()
         if value:
             return value
-    value = _secrets.token_urlsafe(24)
+    # Letters and digits only: a value starting with "-" would read as an
+    # option to the command lines it is passed to (keystone-manage bootstrap).
+    value = "".join(_secrets.choice(_SECRET_CHARS) for _ in range(32))
     fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(value + "\n")

@@ -102,7 +102,7 @@ def setup(memcached: bool) -> bool:
                         "--keystone-group", "root")
     if not _is_done("bootstrap", stamp):
         with proc.step("keystone-manage bootstrap"):
-            _manage("bootstrap", "--bootstrap-password", admin_pw,
+            _manage("bootstrap", "--bootstrap-password=" + admin_pw,
                     "--bootstrap-username", "admin",
                     "--bootstrap-project-name", "admin",
                     "--bootstrap-role-name", "admin",
