@@ -9,6 +9,7 @@
 * ``rabbit_url``: a fresh RabbitMQ vhost on 127.0.0.1:5672 (or
   ``$CONTROLPLANE_TEST_RABBIT`` host:port) for this test, deleted after.
 """
+import logging
 import os
 import shutil
 import subprocess
@@ -21,6 +22,12 @@ from controlplane.conf import CONF
 
 MYSQL = os.environ.get("CONTROLPLANE_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1")
 RABBIT = os.environ.get("CONTROLPLANE_TEST_RABBIT", "guest:guest@127.0.0.1:5672")
+
+# A service thread of a test (pika's I/O loop, a heartbeat) may still log
+# after pytest closed the stream it captured for that test; logging would
+# then print a "--- Logging error ---" traceback that says nothing about any
+# test and buries real failures in CI's output.
+logging.raiseExceptions = False
 
 
 def _parse_conf():

@@ -126,21 +126,24 @@ def _image_data() -> tuple[bytes, str]:
 def ensure_images() -> dict[str, str]:
     """Make the public images of IMAGES (active) as admin; {name: id}.
 
-    An image of that name left unfinished (not active) by an earlier run is
-    deleted and made again.
+    An image of that name left unfinished by an earlier run (not active,
+    or active with its file missing from the store, as after the state dir
+    was removed while the glance database stayed) is deleted and made again.
     """
+    store = config.path("glance", "images")
     token = rest.password_token("admin", config.secret("admin_password"), "admin")
     ids = {}
     data = fmt = None
     for name, extra in IMAGES.items():
         found = rest.request("GET", f"{config.GLANCE_URL}/v2/images?name={quote(name)}",
                              token=token)[2]["images"]
-        active = [i for i in found if i["status"] == "active"]
+        active = [i for i in found
+                  if i["status"] == "active" and (store / i["id"]).exists()]
         if active:
             ids[name] = active[0]["id"]
             continue
         for img in found:
-            LOG.info("deleting unfinished image %s (%s)", name, img["id"])
+            LOG.info("deleting unfinished image %s (%s, %s)", name, img["id"], img["status"])
             rest.request("DELETE", f"{config.GLANCE_URL}/v2/images/{img['id']}",
                          token=token, ok=(204, 404))
         if data is None:
