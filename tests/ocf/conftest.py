@@ -144,6 +144,67 @@ def agents(ocf_stack, ocf_state):
         runner.run("stop")
 
 
+#: OCF exit codes (OCF resource agent API, "Return codes").
+OCF_SUCCESS, OCF_ERR_GENERIC, OCF_ERR_PERM = 0, 1, 4
+OCF_ERR_INSTALLED, OCF_ERR_CONFIGURED, OCF_NOT_RUNNING = 5, 6, 7
+
+
+def group_gone(pgid):
+    """True when no process of process group ``pgid`` is left."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def check_action_exit_codes(agent, unhealthy_overrides, while_running=None):
+    """Drive one idle agent (an AgentRunner) through a service's life and
+    assert every action's exit code (OCF resource agent API, "Return codes";
+    every action idempotent): validate-all, stop and monitor of a stopped
+    service, start (twice), monitor and probe of a running one,
+    ``while_running(agent)`` if given, monitor with ``unhealthy_overrides``
+    (the process runs but fails its health check: OCF_ERR_GENERIC with an
+    exit reason), monitor after SIGKILL (OCF_NOT_RUNNING, "is gone"), stop
+    of a killed service (its process group gone, the pid file removed),
+    stop again."""
+    assert agent.rc("validate-all") == OCF_SUCCESS
+    assert agent.rc("stop") == OCF_SUCCESS
+    assert agent.rc("monitor") == OCF_NOT_RUNNING
+    assert agent.rc("monitor", interval_ms=0) == OCF_NOT_RUNNING  # probe
+
+    res = agent.run("start")
+    assert res.returncode == OCF_SUCCESS, res.stderr
+    pid = agent.pid()
+    assert pid and not process_gone(pid, timeout=0)
+    assert os.getpgid(pid) == pid  # own session and process group
+    # the process is detached from the agent: stdin /dev/null, output to the log
+    assert os.path.realpath("/proc/%d/fd/0" % pid) == "/dev/null"
+    assert os.path.realpath("/proc/%d/fd/1" % pid) == agent.params["log_file"]
+    assert agent.rc("start") == OCF_SUCCESS  # already running
+    assert agent.pid() == pid
+    assert agent.rc("monitor") == OCF_SUCCESS
+    assert agent.rc("monitor", interval_ms=0) == OCF_SUCCESS  # probe
+    if while_running is not None:
+        while_running(agent)
+
+    res = agent.run("monitor", unhealthy_overrides)
+    assert res.returncode == OCF_ERR_GENERIC, res.stderr
+    assert "ocf-exit-reason:" in res.stderr and "not healthy" in res.stderr
+
+    os.kill(pid, signal.SIGKILL)
+    assert process_gone(pid)
+    res = agent.run("monitor")
+    assert res.returncode == OCF_NOT_RUNNING, res.stderr
+    assert "is gone" in res.stderr
+
+    assert agent.rc("stop") == OCF_SUCCESS
+    assert group_gone(pid)  # gunicorn workers of a killed master too
+    assert not os.path.exists(agent.params["pid"])
+    assert agent.rc("stop") == OCF_SUCCESS
+    assert agent.rc("monitor") == OCF_NOT_RUNNING
+
+
 def process_gone(pid, timeout=10.0):
     """True once ``pid`` is no live process (a zombie counts as gone)."""
     deadline = time.monotonic() + timeout

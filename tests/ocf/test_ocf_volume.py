@@ -27,12 +27,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.ocf.conftest import DTD, AgentRunner, OcfTesterRuns, process_gone
+from tests.ocf.conftest import (DTD, OCF_ERR_CONFIGURED, OCF_ERR_GENERIC, OCF_ERR_INSTALLED,
+                                OCF_ERR_PERM, OCF_NOT_RUNNING, OCF_SUCCESS, AgentRunner,
+                                OcfTesterRuns, check_action_exit_codes)
 
 pytestmark = pytest.mark.ocf
 
-OCF_SUCCESS, OCF_ERR_GENERIC, OCF_ERR_PERM = 0, 1, 4
-OCF_ERR_INSTALLED, OCF_ERR_CONFIGURED, OCF_NOT_RUNNING = 5, 6, 7
 
 SERVICES = ("volume-scheduler", "volume", "volume-api")
 VOLUME_API_PORT = 28776
@@ -166,34 +166,8 @@ def _unhealthy_overrides(service, vol_state):
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_actions_exit_codes(vol_agents, testers, vol_state, service):
-    agent = idle_agent(vol_agents, testers, service)
-    assert agent.rc("validate-all") == OCF_SUCCESS
-    assert agent.rc("stop") == OCF_SUCCESS
-    assert agent.rc("monitor") == OCF_NOT_RUNNING
-    assert agent.rc("monitor", interval_ms=0) == OCF_NOT_RUNNING  # probe
-
-    res = agent.run("start")
-    assert res.returncode == OCF_SUCCESS, res.stderr
-    pid = agent.pid()
-    assert pid and not process_gone(pid, timeout=0)
-    assert os.getpgid(pid) == pid
-    assert agent.rc("start") == OCF_SUCCESS  # already running
-    assert agent.pid() == pid
-    assert agent.rc("monitor") == OCF_SUCCESS
-    assert agent.rc("monitor", interval_ms=0) == OCF_SUCCESS
-
-    res = agent.run("monitor", _unhealthy_overrides(service, vol_state))
-    assert res.returncode == OCF_ERR_GENERIC, res.stderr
-    assert "ocf-exit-reason:" in res.stderr and "not healthy" in res.stderr
-
-    os.kill(pid, signal.SIGKILL)
-    assert process_gone(pid)
-    res = agent.run("monitor")
-    assert res.returncode == OCF_NOT_RUNNING, res.stderr
-    assert agent.rc("stop") == OCF_SUCCESS
-    assert not os.path.exists(agent.params["pid"])
-    assert agent.rc("stop") == OCF_SUCCESS
-    assert agent.rc("monitor") == OCF_NOT_RUNNING
+    check_action_exit_codes(idle_agent(vol_agents, testers, service),
+                            _unhealthy_overrides(service, vol_state))
 
 
 def test_volume_api_checks_a_project_path_with_the_token(vol_agents, testers, vol_state):
