@@ -85,7 +85,13 @@ def get_snapshot(engine, snapshot_id, read_deleted="no", project_id=None):
     """The snapshot dict; raises :class:`SnapshotNotFound` (also for another
     project's snapshot when ``project_id`` is given)."""
     with engine.connect() as conn:
-        row = _select(conn, snapshot_id, read_deleted)
+        return get_snapshot_in(conn, snapshot_id, read_deleted, project_id)
+
+
+def get_snapshot_in(conn, snapshot_id, read_deleted="no", project_id=None):
+    """:func:`get_snapshot` on the caller's connection (reads a row back on
+    the connection that wrote it, see ``volumes.get_volume_in``)."""
+    row = _select(conn, snapshot_id, read_deleted)
     if row is None or (project_id is not None and row.project_id != project_id):
         raise vexc.SnapshotNotFound(snapshot_id=snapshot_id)
     return _dict(row)

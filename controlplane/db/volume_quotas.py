@@ -299,7 +299,9 @@ def create_volume_within_quota(engine, project_id, values, limits):
             if trans.is_active:
                 trans.rollback()
             raise
-    return db_volumes.get_volume(engine, row["id"])
+        # Read back on the writing connection (Galera: no read-your-writes
+        # across nodes; a committed create once answered 404 here).
+        return db_volumes.get_volume_in(conn, row["id"])
 
 
 @retry_on_db_error
@@ -350,7 +352,7 @@ def create_snapshot_within_quota(engine, project_id, values, limits,
             if trans.is_active:
                 trans.rollback()
             raise
-    return db_snapshots.get_snapshot(engine, row["id"])
+        return db_snapshots.get_snapshot_in(conn, row["id"])
 
 
 @retry_on_db_error

@@ -100,7 +100,15 @@ def get_volume(engine, volume_id, read_deleted="no", project_id=None):
         (Cinder's ``project_only``).
     """
     with engine.connect() as conn:
-        row = _select(conn, volume_id, read_deleted)
+        return get_volume_in(conn, volume_id, read_deleted, project_id)
+
+
+def get_volume_in(conn, volume_id, read_deleted="no", project_id=None):
+    """:func:`get_volume` on the caller's connection. Read a row back on the
+    connection that wrote it: another pooled connection may reach another
+    Galera node (a HAProxy failover leaves older connections where they
+    were) that has not applied the write yet."""
+    row = _select(conn, volume_id, read_deleted)
     if row is None or (project_id is not None and row.project_id != project_id):
         raise vexc.VolumeNotFound(volume_id=volume_id)
     return _dict(row)

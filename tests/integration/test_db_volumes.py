@@ -326,3 +326,26 @@ def test_parallel_creates_never_exceed_quota(conf, eng):
     assert (len(ok), len(over)) == (3, 5)
     assert db_quotas.count_usage(eng, "p")["volumes"] == 3
     assert states.DELETING in states.VOLUME_STATUSES
+
+
+def test_creates_within_quota_read_back_on_the_writing_connection(conf, eng):
+    """Galera has no read-your-writes across nodes, and HAProxy can leave
+    pooled connections on different nodes: a create must read its row back
+    on the connection that wrote it, so it checks out one connection."""
+    import sqlalchemy as sa
+
+    checkouts = []
+    listener = lambda *args: checkouts.append(1)  # noqa: E731
+    limits = db_quotas.get_limits(eng, "p")
+    sa.event.listen(eng, "checkout", listener)
+    try:
+        v = db_quotas.create_volume_within_quota(eng, "p", {"size": 1}, limits)
+        assert (v["status"], v["size"]) == ("creating", 1)
+        assert len(checkouts) == 1
+        db_volumes.update_volume(eng, v["id"], {"status": "available"})
+        del checkouts[:]
+        s = db_quotas.create_snapshot_within_quota(eng, "p", {"volume_id": v["id"]}, limits)
+        assert (s["status"], s["volume_id"]) == ("creating", v["id"])
+        assert len(checkouts) == 1
+    finally:
+        sa.event.remove(eng, "checkout", listener)
