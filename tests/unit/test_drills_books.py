@@ -75,8 +75,13 @@ def test_stuck_build_and_deleting():
     servers = [server("a", "drill-1-c0-1", "BUILD", "spawning"),
                server("b", "other", "ACTIVE", "deleting"), server("c", "x")]
     res = books.evaluate([], servers, 3, PREFIX)
-    assert len(res["stuck"]) == 2
+    assert res["stuck"] == ["drill-1-c0-1 (a) BUILD/spawning"]
+    # another run's (an earlier drill reported it) is listed, not a violation
+    assert res["stuck_other"] == ["other (b) ACTIVE/deleting"]
+    assert res["violations"] == ["1 server(s) stuck: drill-1-c0-1 (a) BUILD/spawning"]
     assert not res["ok"]
+    res = books.evaluate([], [server("b", "other", "BUILD", "spawning")], 1, PREFIX)
+    assert res["ok"] and res["stuck_other"] == ["other (b) BUILD/spawning"]
 
 
 def test_quota_usage_must_equal_server_count():
@@ -193,9 +198,9 @@ def test_stuck_volumes():
     res = vbooks([], vols, 6)
     assert res["volume_stuck"] == ["drill-1-c0-1-vol (v1) creating",
                                    "drill-1-c0-2-vol (v2) reserved",
-                                   "drill-1-c0-3-vol (v4) deleting",
-                                   "other (v3) detaching"]
-    assert res["violations"] == ["4 volume(s) stuck: " + ", ".join(res["volume_stuck"])]
+                                   "drill-1-c0-3-vol (v4) deleting"]
+    assert res["volume_stuck_other"] == ["other (v3) detaching"]
+    assert res["violations"] == ["3 volume(s) stuck: " + ", ".join(res["volume_stuck"])]
 
 
 def test_volume_quota_usage_must_equal_volume_count():

@@ -5,8 +5,10 @@
   a show answered 404 after its delete);
 - **no duplicate**: no two servers of one client-chosen name (the listing
   now, and the ids the journal saw for a name);
-- **nothing stuck**: after a settle timeout no server of the project is in
-  BUILD, or has task_state ``deleting``;
+- **nothing stuck**: after a settle timeout no server of this run (name
+  prefix) is in BUILD, or has task_state ``deleting``; stuck servers of the
+  project left by something else (an earlier drill, which reported them)
+  are listed in ``stuck_other``, not counted again;
 - **quota equals reality**: ``/limits`` ``totalInstancesUsed`` equals the
   number of servers the project lists.
 
@@ -25,8 +27,9 @@ workload exercised volumes:
   was sent (a 404 with no delete before it is a volume that vanished);
 - **no duplicate**: no two volumes of one client-chosen name (listing and
   journal);
-- **nothing stuck**: no volume of the project in a transitional status
-  (:data:`STUCK_VOLUME_STATUSES`) after the settle timeout;
+- **nothing stuck**: no volume of this run in a transitional status
+  (:data:`STUCK_VOLUME_STATUSES`) after the settle timeout (others of the
+  project: ``volume_stuck_other``);
 - **quota equals reality**: ``/limits`` ``totalVolumesUsed`` (or the quota
   set's ``volumes.in_use``) equals the number of volumes the project lists.
 
@@ -131,8 +134,11 @@ def evaluate_volumes(records, volumes, volumes_used, prefix):
         ids = by_name.get(name, set()) | names.get(name, set())
         if len(ids) > 1:
             duplicates[name] = sorted(ids)
+    stuck_all = [v for v in volumes if v.get("status") in STUCK_VOLUME_STATUSES]
     stuck = sorted("%s (%s) %s" % (v.get("name"), v["id"], v.get("status"))
-                   for v in volumes if v.get("status") in STUCK_VOLUME_STATUSES)
+                   for v in stuck_all if (v.get("name") or "").startswith(prefix))
+    stuck_other = sorted("%s (%s) %s" % (v.get("name"), v["id"], v.get("status"))
+                         for v in stuck_all if not (v.get("name") or "").startswith(prefix))
     known = set(acked) | {i for ids in names.values() for i in ids}
     orphans = sorted("%s (%s)" % (v.get("name"), v["id"]) for v in volumes
                      if (v.get("name") or "").startswith(prefix) and v["id"] not in known)
@@ -154,6 +160,7 @@ def evaluate_volumes(records, volumes, volumes_used, prefix):
     return violations, {
         "volume_acked": len(acked), "volume_deleted_by_workload": len(deleted & set(acked)),
         "volume_lost": lost, "volume_duplicates": duplicates, "volume_stuck": stuck,
+        "volume_stuck_other": stuck_other,
         "volume_quota_used": volumes_used, "volume_count": len(volumes),
         "volume_orphans": orphans, "volume_errors": errors}
 
@@ -203,11 +210,14 @@ def evaluate(records, servers, instances_used, prefix, volumes=None, volumes_use
         ids = by_name.get(name, set()) | names.get(name, set())
         if len(ids) > 1:
             duplicates[name] = sorted(ids)
+    stuck_all = [s for s in servers if s.get("status") in STUCK_STATUSES
+                 or s.get("OS-EXT-STS:task_state") in STUCK_TASK_STATES]
     stuck = sorted("%s (%s) %s/%s" % (s.get("name"), s["id"], s.get("status"),
                                       s.get("OS-EXT-STS:task_state"))
-                   for s in servers
-                   if s.get("status") in STUCK_STATUSES
-                   or s.get("OS-EXT-STS:task_state") in STUCK_TASK_STATES)
+                   for s in stuck_all if s.get("name", "").startswith(prefix))
+    stuck_other = sorted("%s (%s) %s/%s" % (s.get("name"), s["id"], s.get("status"),
+                                            s.get("OS-EXT-STS:task_state"))
+                         for s in stuck_all if not s.get("name", "").startswith(prefix))
     known = set(acked) | {i for ids in names.values() for i in ids}
     orphans = sorted("%s (%s)" % (s.get("name"), s["id"]) for s in servers
                      if s.get("name", "").startswith(prefix) and s["id"] not in known)
@@ -227,7 +237,8 @@ def evaluate(records, servers, instances_used, prefix, volumes=None, volumes_use
         violations.append("quota usage %s != %d servers" % (instances_used, len(servers)))
     result = {"acked": len(acked),
               "deleted_by_workload": len(deleted & set(acked)), "lost": lost,
-              "duplicates": duplicates, "stuck": stuck, "quota_used": instances_used,
+              "duplicates": duplicates, "stuck": stuck, "stuck_other": stuck_other,
+              "quota_used": instances_used,
               "server_count": len(servers), "orphans": orphans,
               "build_errors": build_errors, "volumes_checked": volumes is not None}
     if volumes is not None:
