@@ -273,17 +273,7 @@ def create_volume_within_quota(engine, project_id, values, limits):
     """
     size = int(values["size"])
     _check_per_volume(size, limits)
-    row = db_volumes._clean(values)
-    row.update(project_id=project_id)
-    row.setdefault("id", db_volumes.new_uuid())
-    row.setdefault("status", states.CREATING)
-    row.setdefault("attach_status", states.DETACHED)
-    row.setdefault("metadata", {})
-    row.setdefault("glance_metadata", {})
-    row.setdefault("bootable", False)
-    row.setdefault("multiattach", False)
-    row.setdefault("deleted", False)
-    row.setdefault("created_at", utcnow())
+    row = db_volumes.prepare_row(dict(values, project_id=project_id))
     with engine.connect() as conn:
         trans = conn.begin()
         try:

@@ -71,6 +71,17 @@ def create_volume(engine, values):
         returned unchanged.
     Quota-checked creation is :func:`controlplane.db.volume_quotas.create_volume_within_quota`.
     """
+    row = prepare_row(values)
+    with engine.begin() as conn:
+        if conn.execute(sa.select(_t.c.id).where(_t.c.id == row["id"])).first() is None:
+            insert_volume_in(conn, row)
+        return _dict(_select(conn, row["id"], "yes"))
+
+
+def prepare_row(values):
+    """A complete ``volumes`` row from ``values`` (unknown keys dropped,
+    defaults filled in: ``id``, status ``creating``, ``detached``, empty
+    metadata, not bootable, not multiattach, ``created_at`` now)."""
     row = _clean(values)
     row.setdefault("id", new_uuid())
     row.setdefault("status", states.CREATING)
@@ -81,10 +92,7 @@ def create_volume(engine, values):
     row.setdefault("multiattach", False)
     row.setdefault("deleted", False)
     row.setdefault("created_at", utcnow())
-    with engine.begin() as conn:
-        if conn.execute(sa.select(_t.c.id).where(_t.c.id == row["id"])).first() is None:
-            insert_volume_in(conn, row)
-        return _dict(_select(conn, row["id"], "yes"))
+    return row
 
 
 def insert_volume_in(conn, row):
