@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,41 @@ def group_gone(pgid):
     except ProcessLookupError:
         return True
     return False
+
+
+def check_meta_data(agent_path, env, xmllint, service, expected_params):
+    """Run ``meta-data`` and check it (OCF resource agent API, "Metadata";
+    resource-agents' ra-api-1.dtd): exit 0, valid against the DTD, named
+    ``controlplane-<service>``, version 1.1, every name of
+    ``expected_params`` present, every parameter with a short and long
+    description, a typed content and a default; the actions start, stop,
+    monitor, validate-all and meta-data, each timeout in seconds ("20s").
+
+    :returns: ``(params, actions)``: ``{name: <parameter> Element}`` and
+        ``{name: <action> Element}``.
+    """
+    res = subprocess.run([agent_path, "meta-data"], capture_output=True, text=True,
+                         env=env, timeout=30)
+    assert res.returncode == OCF_SUCCESS, res.stderr
+    lint = subprocess.run([xmllint, "--noout", "--dtdvalid", DTD, "-"],
+                          input=res.stdout, capture_output=True, text=True, timeout=30,
+                          cwd=os.path.dirname(DTD))
+    assert lint.returncode == 0, lint.stderr
+    root = ET.fromstring(res.stdout)
+    assert root.get("name") == "controlplane-" + service
+    assert root.findtext("version") == "1.1"
+    params = {p.get("name"): p for p in root.iter("parameter")}
+    assert set(expected_params) <= set(params)
+    for name, param in params.items():
+        assert param.findtext("shortdesc").strip(), name
+        assert param.findtext("longdesc").strip(), name
+        content = param.find("content")
+        assert content.get("type") in ("string", "integer", "boolean", "time"), name
+        assert content.get("default") is not None, name
+    actions = {a.get("name"): a for a in root.iter("action")}
+    assert {"start", "stop", "monitor", "validate-all", "meta-data"} <= set(actions)
+    assert all(a.get("timeout", "").endswith("s") for a in actions.values())
+    return params, actions
 
 
 def check_action_exit_codes(agent, unhealthy_overrides, while_running=None):

@@ -13,17 +13,15 @@ everything lives in the stack ``ocf`` (databases ``ocf_*``, vhost
 ``controlplane_ocf``, API port 28775), dropped at the end.
 """
 import json
-import os
 import subprocess
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.ocf.conftest import (DTD, OCF_ERR_CONFIGURED, OCF_ERR_INSTALLED,
+from tests.ocf.conftest import (OCF_ERR_CONFIGURED, OCF_ERR_INSTALLED,
                                 OCF_ERR_PERM, OCF_NOT_RUNNING, OCF_SUCCESS, SERVICES,
-                                OcfTesterRuns, check_action_exit_codes, group_gone,
-                                process_gone)
+                                OcfTesterRuns, check_action_exit_codes, check_meta_data,
+                                group_gone, process_gone)
 
 pytestmark = pytest.mark.ocf
 
@@ -41,31 +39,10 @@ API_PARAMS = {"url", "auth_url", "username", "password_file", "project_name",
 @pytest.mark.parametrize("service", SERVICES)
 def test_meta_data_validates_against_dtd(agents, ocf_tools, service):
     agent = agents[service]
-    res = subprocess.run([agent.path, "meta-data"], capture_output=True, text=True,
-                         env=agent.env(), timeout=30)
-    assert res.returncode == OCF_SUCCESS, res.stderr
-    lint = subprocess.run([ocf_tools["xmllint"], "--noout", "--dtdvalid", DTD, "-"],
-                          input=res.stdout, capture_output=True, text=True, timeout=30,
-                          cwd=os.path.dirname(DTD))
-    assert lint.returncode == 0, lint.stderr
-
-    root = ET.fromstring(res.stdout)
-    assert root.get("name") == "controlplane-" + service
-    assert root.findtext("version") == "1.1"
-    params = {p.get("name"): p for p in root.iter("parameter")}
-    expected = COMMON_PARAMS | (API_PARAMS if service == "api" else {"host"})
-    assert expected <= set(params)
-    for name, param in params.items():
-        assert param.findtext("shortdesc").strip(), name
-        assert param.findtext("longdesc").strip(), name
-        content = param.find("content")
-        assert content.get("type") in ("string", "integer", "boolean", "time"), name
-        assert content.get("default") is not None, name
+    params, actions = check_meta_data(agent.path, agent.env(), ocf_tools["xmllint"], service,
+                             COMMON_PARAMS | (API_PARAMS if service == "api" else {"host"}))
     assert params["monitor_timeout"].find("content").get("type") == "integer"
     assert params["pid"].get("unique") == "1"
-    actions = {a.get("name"): a for a in root.iter("action")}
-    assert {"start", "stop", "monitor", "validate-all", "meta-data"} <= set(actions)
-    assert all(a.get("timeout", "").endswith("s") for a in actions.values())
     assert actions["monitor"].get("interval") == "10s"
 
 

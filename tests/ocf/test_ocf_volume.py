@@ -22,14 +22,13 @@ import signal
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.ocf.conftest import (DTD, OCF_ERR_CONFIGURED, OCF_ERR_GENERIC, OCF_ERR_INSTALLED,
+from tests.ocf.conftest import (OCF_ERR_CONFIGURED, OCF_ERR_GENERIC, OCF_ERR_INSTALLED,
                                 OCF_ERR_PERM, OCF_NOT_RUNNING, OCF_SUCCESS, AgentRunner,
-                                OcfTesterRuns, check_action_exit_codes)
+                                OcfTesterRuns, check_action_exit_codes, check_meta_data)
 
 pytestmark = pytest.mark.ocf
 
@@ -123,35 +122,14 @@ def idle_agent(vol_agents, testers, service):
 def test_meta_data_validates_against_dtd(vol_agents, ocf_tools, service):
     agent = vol_agents[service]
     env = {"PATH": "/usr/bin:/bin", "OCF_ROOT": "/usr/lib/ocf"}  # no parameters at all
-    res = subprocess.run([agent.path, "meta-data"], capture_output=True, text=True,
-                         env=env, timeout=30)
-    assert res.returncode == OCF_SUCCESS, res.stderr
-    lint = subprocess.run([ocf_tools["xmllint"], "--noout", "--dtdvalid", DTD, "-"],
-                          input=res.stdout, capture_output=True, text=True, timeout=30,
-                          cwd=os.path.dirname(DTD))
-    assert lint.returncode == 0, lint.stderr
-
-    root = ET.fromstring(res.stdout)
-    assert root.get("name") == "controlplane-" + service
-    assert root.findtext("version") == "1.1"
-    params = {p.get("name"): p for p in root.iter("parameter")}
-    expected = COMMON_PARAMS | (API_PARAMS if service == "volume-api" else {"host"})
-    assert expected <= set(params)
-    for name, param in params.items():
-        assert param.findtext("shortdesc").strip(), name
-        assert param.findtext("longdesc").strip(), name
-        content = param.find("content")
-        assert content.get("type") in ("string", "integer", "boolean", "time"), name
-        assert content.get("default") is not None, name
+    params, actions = check_meta_data(agent.path, env, ocf_tools["xmllint"], service,
+                             COMMON_PARAMS | (API_PARAMS if service == "volume-api" else {"host"}))
     defaults = {n: p.find("content").get("default") for n, p in params.items()}
     assert defaults["binary"] == "controlplane-" + service
     assert defaults["pid"] == "/run/controlplane/controlplane-%s.pid" % service
     if service == "volume-api":
         assert defaults["url"] == "http://127.0.0.1:8776/v3"
         assert defaults["check_path"] == "/{project_id}/types"
-    actions = {a.get("name"): a for a in root.iter("action")}
-    assert {"start", "stop", "monitor", "validate-all", "meta-data"} <= set(actions)
-    assert all(a.get("timeout", "").endswith("s") for a in actions.values())
 
 
 # --------------------------------------------------------------------------- actions
