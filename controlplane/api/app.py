@@ -39,12 +39,20 @@ def _before_request():
     return None
 
 
-def _after_request(resp):
-    version = getattr(flask.g, "api_version", None)
-    if version is not None:
-        for k, v in microversion.response_headers(version).items():
-            resp.headers[k] = v
-    return resp
+def version_headers_hook(mv):
+    """A Flask ``after_request`` hook adding the microversion response
+    headers (``mv.response_headers(flask.g.api_version)``:
+    ``OpenStack-API-Version``, the service's legacy header and ``Vary``, per
+    the API-WG microversion guideline) to
+    every versioned response; ``mv`` is the API's microversion module
+    (compute or volume)."""
+    def _after_request(resp):
+        version = getattr(flask.g, "api_version", None)
+        if version is not None:
+            for k, v in mv.response_headers(version).items():
+                resp.headers[k] = v
+        return resp
+    return _after_request
 
 
 def _handle_http_error(err):
@@ -102,7 +110,7 @@ def create_flask_app(conf):
     app.json.sort_keys = False
     app.url_map.strict_slashes = False
     app.before_request(_before_request)
-    app.after_request(_after_request)
+    app.after_request(version_headers_hook(microversion))
     register_error_handlers(app)
     for name in RESOURCE_MODULES:
         modname = "controlplane.api.compute." + name

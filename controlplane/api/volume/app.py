@@ -35,14 +35,6 @@ def _before_request():
     return None
 
 
-def _after_request(resp):
-    version = getattr(flask.g, "api_version", None)
-    if version is not None:
-        for k, v in microversion.response_headers(version).items():
-            resp.headers[k] = v
-    return resp
-
-
 def _pull_project(endpoint, values):
     """Take ``project_id`` out of the view arguments; refuse a URL naming
     another project than the token's (Cinder's "Malformed request url")."""
@@ -64,7 +56,7 @@ def create_flask_app(conf):
     app.json.sort_keys = False
     app.url_map.strict_slashes = False
     app.before_request(_before_request)
-    app.after_request(_after_request)
+    app.after_request(compute_app.version_headers_hook(microversion))
     app.url_value_preprocessor(_pull_project)
     compute_app.register_error_handlers(app)
     app.register_error_handler(cp_exc.ControlPlaneException, _handle_domain)
