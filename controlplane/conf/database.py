@@ -9,6 +9,12 @@ _common = [
     cfg.IntOpt("pool_timeout", default=30, min=1, help="Seconds to wait for a pooled connection."),
     cfg.IntOpt("connection_recycle_time", default=3600, min=1,
                help="Seconds after which a pooled connection is replaced."),
+    cfg.IntOpt("socket_timeout", default=30, min=0,
+               help="Seconds a query's socket read or write may wait (PyMySQL "
+                    "read_timeout/write_timeout; 0: no limit). A connection whose "
+                    "server vanished without a reset (its host fenced or cut off "
+                    "behind the VIP) otherwise blocks its thread for good; the "
+                    "timeout raises 2013, which retry_on_db_error retries."),
 ]
 
 database_opts = [

@@ -112,12 +112,14 @@ def create_aggregate(name, availability_zone=None, metadata=None):
         raise
 
 
+@retry_on_db_error
 def get_aggregate(aggregate_id):
     """Aggregate by integer id or uuid; raises AggregateNotFound."""
     with _engine().connect() as conn:
         return _load(conn, _find(conn, aggregate_id))
 
 
+@retry_on_db_error
 def get_aggregate_by_uuid(uuid):
     """Aggregate by uuid; raises AggregateNotFound."""
     with _engine().connect() as conn:
@@ -127,6 +129,7 @@ def get_aggregate_by_uuid(uuid):
         return _load(conn, row)
 
 
+@retry_on_db_error
 def list_aggregates():
     """Every aggregate (ordered by id) with hosts and metadata; 3 queries in all."""
     with _engine().connect() as conn:
@@ -239,6 +242,7 @@ def set_metadata(aggregate_id, metadata):
         return _load(conn, row)
 
 
+@retry_on_db_error
 def host_aggregates_map():
     """``{host: [{"id", "uuid", "name", "metadata": {k: v}}]}`` for every host
     in at least one aggregate (what the scheduler's HostStates need); 3 queries."""
@@ -256,6 +260,7 @@ def host_aggregates_map():
     return out
 
 
+@retry_on_db_error
 def get_host_az(host):
     """The availability zone of a host: its aggregates' zone(s), comma-joined
     and sorted if several, else ``CONF.default_availability_zone``."""
@@ -264,6 +269,7 @@ def get_host_az(host):
     return ",".join(sorted(zones)) if zones else CONF.default_availability_zone
 
 
+@retry_on_db_error
 def list_availability_zones():
     """``{zone: [hosts]}`` for zones defined by aggregates (hosts sorted).
 

@@ -82,6 +82,7 @@ def create_build_request_in(conn, instance_uuid, project_id, instance):
                               "instance": _dumps(instance)})
 
 
+@retry_on_db_error
 def get_build_request(instance_uuid):
     """The build request dict; raises BuildRequestNotFound."""
     with api_engine().connect() as conn:
@@ -97,12 +98,14 @@ _BR_INSERT = _br.insert()
 _RS_INSERT = _rs.insert()
 
 
+@retry_on_db_error
 def build_request_exists(instance_uuid):
     """True when the build request is still there (server not deleted)."""
     with api_engine().connect() as conn:
         return conn.execute(_BR_EXISTS, {"b_uuid": instance_uuid}).first() is not None
 
 
+@retry_on_db_error
 def list_build_requests(project_id=None, instance_uuids=None, limit=None,
                         changes_since=None):
     """Build requests (dicts, oldest first), of one project and/or of the
@@ -156,6 +159,7 @@ def create_request_spec_in(conn, instance_uuid, spec):
 update_request_spec = create_request_spec
 
 
+@retry_on_db_error
 def get_request_spec(instance_uuid):
     """The request spec dict (``"spec"`` decoded); raises RequestSpecNotFound."""
     with api_engine().connect() as conn:

@@ -55,6 +55,7 @@ def update_cell_mapping(uuid, **values):
             raise exception.NotFound("Cell %s could not be found" % uuid)
 
 
+@retry_on_db_error
 def get_cell_mapping(uuid=None, id=None, name=None):
     """One cell mapping by uuid, id or name.
 
@@ -76,6 +77,7 @@ def get_cell_mapping(uuid=None, id=None, name=None):
     return _cell_dict(row)
 
 
+@retry_on_db_error
 def list_cell_mappings(include_cell0=True):
     """Every cell mapping, cell0 first, then by id.
 
@@ -125,6 +127,7 @@ def get_host_mapping(host):
     return {"host": host, "cell_mapping": _cell_dict(row[1])}
 
 
+@retry_on_db_error
 def list_host_mappings():
     """``[{"host", "cell_uuid"}]`` for every mapped host."""
     with db_engine.api_engine().connect() as conn:
@@ -181,6 +184,7 @@ def _im_row_dict(row):
     return out
 
 
+@retry_on_db_error
 def get_instance_mapping(instance_uuid):
     """The mapping with its ``cell_mapping`` (None while unscheduled).
 
@@ -194,6 +198,7 @@ def get_instance_mapping(instance_uuid):
     return _im_row_dict(row)
 
 
+@retry_on_db_error
 def list_instance_mappings(project_id=None, include_queued_for_delete=False):
     """Mappings of a project (or all), each with its ``cell_mapping``."""
     q = _IM_SELECT.order_by(_im.c.id)

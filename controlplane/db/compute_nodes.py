@@ -108,6 +108,7 @@ def upsert_compute_node(engine, values):
     return _node_dict(out)
 
 
+@retry_on_db_error
 def get_compute_node(engine, compute_node_uuid):
     """The node with this uuid as a dict; raises ``ComputeNodeNotFound``."""
     from controlplane import exception
@@ -119,6 +120,7 @@ def get_compute_node(engine, compute_node_uuid):
     return _node_dict(row)
 
 
+@retry_on_db_error
 def get_compute_nodes(engine, host=None, nodename=None, uuids=None):
     """Non-deleted nodes matching every given criterion, as dicts.
 
@@ -176,6 +178,7 @@ def get_host_state_rows(engine):
     return _nodes_with_services(engine, only_with_service=True)
 
 
+@retry_on_db_error
 def get_allocation(engine, instance_uuid):
     """The allocation of an instance as a dict (with ``compute_node_uuid``) or None."""
     q = (sa.select(ALLOC, CN.c.uuid.label("compute_node_uuid"), CN.c.host,

@@ -3,8 +3,12 @@
 Galera is not a single database (see docs/architecture.md): a transaction
 can be aborted by certification on commit (reported as deadlock 1213), a
 node can leave (lost connection 2006/2013, WSREP not ready 1047). Every
-write function therefore runs its whole transaction under
-:func:`retry_on_db_error`, which re-runs it from the start.
+public function of ``controlplane.db`` that opens its own connection, reads
+included, therefore runs under :func:`retry_on_db_error`, which re-runs it
+from the start: when HAProxy's writer dies, connections open on it and new
+connects accepted before its check marks it down fail with 2013 for a
+second or two, and an API read there must wait, not answer 500. (Functions
+taking a ``conn`` run inside their caller's transaction and its retry.)
 """
 import functools
 import logging
@@ -35,6 +39,8 @@ RETRY_ERRNOS = {
 
 _engines = {}
 _engines_lock = threading.Lock()
+#: ``active`` while this thread runs a function under retry_on_db_error.
+_retrying = threading.local()
 
 
 def _errno(exc):
@@ -61,10 +67,22 @@ def retry_on_db_error(func=None, *, attempts=None):
     again from the start, with exponential back-off and jitter (10 ms up to
     1 s), at most ``[database] max_retries`` times; then the last error is
     raised. The function must therefore open its own transaction.
+
+    Nested calls (a decorated function calling another) retry only at the
+    outermost one, which re-runs everything: attempts do not multiply.
     """
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
+            if getattr(_retrying, "active", False):
+                return fn(*args, **kwargs)
+            _retrying.active = True
+            try:
+                return _run_with_retries(fn, args, kwargs)
+            finally:
+                _retrying.active = False
+
+        def _run_with_retries(fn, args, kwargs):
             n = attempts or CONF.database.max_retries
             retrying = tenacity.Retrying(
                 retry=tenacity.retry_if_exception(is_retryable),
@@ -81,12 +99,22 @@ def retry_on_db_error(func=None, *, attempts=None):
     return decorate
 
 
+def mysql_connect_args(opts):
+    """PyMySQL ``connect()`` arguments from a database option group:
+    ``read_timeout``/``write_timeout`` of ``socket_timeout`` seconds
+    (none when 0)."""
+    if not opts.socket_timeout:
+        return {}
+    return {"read_timeout": opts.socket_timeout, "write_timeout": opts.socket_timeout}
+
+
 def get_engine(url, group="database"):
     """Return the process-wide engine for ``url`` (created on first use).
 
     Connections are pre-pinged, recycled after
-    ``connection_recycle_time`` and use READ COMMITTED so that a recount
-    inside a transaction sees rows committed by others.
+    ``connection_recycle_time``, bound by ``socket_timeout`` (a query whose
+    server vanished fails instead of hanging) and use READ COMMITTED so that
+    a recount inside a transaction sees rows committed by others.
     """
     with _engines_lock:
         engine = _engines.get(url)
@@ -97,7 +125,8 @@ def get_engine(url, group="database"):
                 kwargs.update(pool_size=opts.max_pool_size, max_overflow=opts.max_overflow,
                               pool_timeout=opts.pool_timeout,
                               pool_recycle=opts.connection_recycle_time,
-                              isolation_level="READ COMMITTED")
+                              isolation_level="READ COMMITTED",
+                              connect_args=mysql_connect_args(opts))
             engine = sa.create_engine(url, **kwargs)
             _engines[url] = engine
         return engine

@@ -135,6 +135,7 @@ def create_flavor(values):
         raise _duplicate(exc, row_values) from None
 
 
+@retry_on_db_error
 def get_flavor(flavorid, project_id=None):
     """The flavor with public id ``flavorid`` (with ``extra_specs``).
 
@@ -147,6 +148,7 @@ def get_flavor(flavorid, project_id=None):
         return _dict(row, _specs_of(conn, [row.id]).get(row.id))
 
 
+@retry_on_db_error
 def get_flavor_by_internal_id(internal_id):
     """The flavor by its integer primary key; raises FlavorNotFound."""
     with _engine().connect() as conn:
@@ -156,6 +158,7 @@ def get_flavor_by_internal_id(internal_id):
         return _dict(row, _specs_of(conn, [row.id]).get(row.id))
 
 
+@retry_on_db_error
 def list_flavors(is_public=True, project_id=None, min_memory_mb=None, min_root_gb=None,
                  include_disabled=True, sort_key="flavorid", sort_dir="asc",
                  limit=None, marker=None):
@@ -242,6 +245,7 @@ def delete_flavor(flavorid):
 
 # --- extra specs -------------------------------------------------------------
 
+@retry_on_db_error
 def get_extra_specs(flavorid, project_id=None):
     """``{key: value}`` of the flavor; raises FlavorNotFound."""
     with _engine().connect() as conn:
@@ -281,6 +285,7 @@ def delete_extra_spec(flavorid, key):
 
 # --- project access ----------------------------------------------------------
 
+@retry_on_db_error
 def list_flavor_access(flavorid):
     """Projects a flavor is shared with: ``[{"flavor_id", "tenant_id"}]``
     sorted by project; raises FlavorNotFound."""

@@ -151,6 +151,7 @@ def create_instance(engine, values, action=None, return_row=True):
     return row_to_dict(got)
 
 
+@retry_on_db_error
 def get_instance(engine, instance_uuid, read_deleted="no"):
     """The instance dict; raises InstanceNotFound.
 
@@ -198,6 +199,7 @@ def _apply_filters(query, filters):
     return query
 
 
+@retry_on_db_error
 def list_instances(engine, project_id=None, filters=None, limit=None, marker=None,
                    sort=None, read_deleted="no"):
     """Instances of this cell as dicts, paginated like Nova's
@@ -232,6 +234,7 @@ def list_instances(engine, project_id=None, filters=None, limit=None, marker=Non
         return [row_to_dict(r) for r in conn.execute(query)]
 
 
+@retry_on_db_error
 def list_instances_by_host(engine, hosts, read_deleted="no"):
     """Instances whose ``host`` is one of ``hosts`` (str or list)."""
     with engine.connect() as conn:
@@ -377,6 +380,7 @@ def get_latest_fault(engine, instance_uuid):
     return get_latest_faults(engine, [instance_uuid]).get(instance_uuid)
 
 
+@retry_on_db_error
 def get_latest_faults(engine, instance_uuids):
     """``{instance_uuid: newest fault dict}`` for those that have one."""
     uuids = list(instance_uuids)
@@ -510,6 +514,7 @@ def record_action_event(engine, instance_uuid, request_id, event, finish=False,
         return row_to_dict(conn.execute(_EVENT_BY_ID, {"b_id": eid}).first())
 
 
+@retry_on_db_error
 def event_succeeded(engine, instance_uuid, request_id, event):
     """True when ``event`` of the request's action finished with Success:
     lets a handler recognise a redelivered message it already completed."""
@@ -523,6 +528,7 @@ def event_succeeded(engine, instance_uuid, request_id, event):
         return row is not None
 
 
+@retry_on_db_error
 def list_actions(engine, instance_uuid):
     """Actions of the instance, newest first (dicts)."""
     with engine.connect() as conn:
@@ -531,6 +537,7 @@ def list_actions(engine, instance_uuid):
         return [row_to_dict(r) for r in rows]
 
 
+@retry_on_db_error
 def get_action(engine, instance_uuid, request_id):
     """The action of ``request_id`` with its ``events`` list, or None."""
     with engine.connect() as conn:
@@ -544,6 +551,7 @@ def get_action(engine, instance_uuid, request_id):
         return out
 
 
+@retry_on_db_error
 def get_instance_hosts(engine, instance_uuids):
     """``{uuid: host}`` of the non-deleted instances among ``instance_uuids``
     (for SameHostFilter / DifferentHostFilter and server groups)."""
@@ -556,6 +564,7 @@ def get_instance_hosts(engine, instance_uuids):
         return {r.uuid: r.host for r in rows}
 
 
+@retry_on_db_error
 def count_instances_by_host(engine, hosts=None):
     """``{host: number of non-deleted instances}`` (optionally for ``hosts``)."""
     query = (sa.select(_t.c.host, sa.func.count()).where(_t.c.deleted == 0,

@@ -34,6 +34,7 @@ def _count(conn, user_id):
                         .where(KP.c.user_id == user_id)).scalar_one()
 
 
+@retry_on_db_error
 def count_keypairs(user_id):
     """Number of key pairs the user owns (quota ``key_pairs`` counts these)."""
     with _engine().connect() as conn:
@@ -74,6 +75,7 @@ def create_keypair(user_id, name, public_key, fingerprint, type="ssh", limit=Non
         raise exception.KeyPairExists(key_name=name) from None
 
 
+@retry_on_db_error
 def get_keypair(user_id, name):
     """The user's key pair ``name``; raises KeypairNotFound."""
     with _engine().connect() as conn:
@@ -84,6 +86,7 @@ def get_keypair(user_id, name):
     return row_to_dict(row)
 
 
+@retry_on_db_error
 def list_keypairs(user_id, limit=None, marker=None):
     """The user's key pairs sorted by name (Nova's order).
 

@@ -74,6 +74,7 @@ def _upsert(conn, table, values, update):
 
 # --- limits --------------------------------------------------------------
 
+@retry_on_db_error
 def get_project_quotas(project_id):
     """Per-project limits set by an admin: ``{resource: hard_limit}``."""
     with db_engine.api_engine().connect() as conn:
@@ -82,6 +83,7 @@ def get_project_quotas(project_id):
     return {r.resource: r.hard_limit for r in rows}
 
 
+@retry_on_db_error
 def get_class_quotas(class_name="default"):
     """Limits of a quota class: ``{resource: hard_limit}``."""
     with db_engine.api_engine().connect() as conn:
@@ -90,6 +92,7 @@ def get_class_quotas(class_name="default"):
     return {r.resource: r.hard_limit for r in rows}
 
 
+@retry_on_db_error
 def get_class_and_project_quotas(class_name, project_id):
     """:func:`get_class_quotas` and :func:`get_project_quotas` in one
     statement (``UNION ALL``): ``({resource: limit}, {resource: limit})``."""
@@ -158,6 +161,7 @@ def _count_instances(conn, project_id, user_id=None):
     return {"instances": int(n), "cores": int(cores), "ram": int(ram)}
 
 
+@retry_on_db_error
 def count_instances(project_id, user_id=None):
     """``{"instances", "cores", "ram"}`` used by a project (ram in MiB),
     optionally only the servers of ``user_id``."""
@@ -165,6 +169,7 @@ def count_instances(project_id, user_id=None):
         return _count_instances(conn, project_id, user_id)
 
 
+@retry_on_db_error
 def count_key_pairs(user_id):
     """Key pairs owned by a user."""
     with db_engine.api_engine().connect() as conn:
@@ -172,6 +177,7 @@ def count_key_pairs(user_id):
                                 .where(_kp.c.user_id == user_id)).scalar())
 
 
+@retry_on_db_error
 def count_server_groups(project_id, user_id=None):
     """Server groups of a project (optionally of one user)."""
     q = sa.select(sa.func.count(_ig.c.id)).where(_ig.c.project_id == project_id)

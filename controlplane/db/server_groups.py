@@ -79,6 +79,7 @@ def _find(conn, group_uuid, project_id=None):
     return row
 
 
+@retry_on_db_error
 def count_groups(project_id):
     """Server groups of the project (quota ``server_groups``)."""
     with _engine().connect() as conn:
@@ -115,6 +116,7 @@ def create_group(project_id, user_id, name, policy, rules=None, limit=None):
         return _load_many(conn, [row])[0]
 
 
+@retry_on_db_error
 def get_group(group_uuid, project_id=None):
     """The group with policy and members.
 
@@ -126,6 +128,7 @@ def get_group(group_uuid, project_id=None):
         return _load_many(conn, [_find(conn, group_uuid, project_id)])[0]
 
 
+@retry_on_db_error
 def get_group_for_instance(instance_uuid):
     """The group the instance is a member of, or None."""
     with _engine().connect() as conn:
@@ -134,6 +137,7 @@ def get_group_for_instance(instance_uuid):
         return _load_many(conn, [row])[0] if row is not None else None
 
 
+@retry_on_db_error
 def list_groups(project_id=None, limit=None, offset=None):
     """Groups of a project (None: every project), oldest first.
 
@@ -202,6 +206,7 @@ def remove_member(instance_uuid):
     return res.rowcount > 0
 
 
+@retry_on_db_error
 def get_group_hosts(group_uuid, exclude=()):
     """Hosts the group's members run on (for the affinity filters).
 

@@ -48,6 +48,18 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+def unchanged_for(row, seconds):
+    """True when ``row`` (a dict with ``updated_at``/``created_at``, naive
+    UTC or aware datetimes) has not changed for ``seconds`` (or has no
+    timestamp at all)."""
+    changed = row.get("updated_at") or row.get("created_at")
+    if changed is None:
+        return True
+    if changed.tzinfo is not None:
+        changed = changed.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return changed <= utcnow() - datetime.timedelta(seconds=seconds)
+
+
 def _select_one(conn, where):
     return row_to_dict(conn.execute(sa.select(_t).where(where)).first())
 
@@ -118,6 +130,7 @@ def _where_id(id_or_uuid):
     return _t.c.uuid == id_or_uuid
 
 
+@retry_on_db_error
 def list_services(engine, binary=None, host=None, hosts=None):
     """Rows of ``services`` (dicts) ordered by id, optionally filtered by
     ``binary`` and/or ``host`` (or any of the list ``hosts``); each dict
@@ -136,6 +149,7 @@ def list_services(engine, binary=None, host=None, hosts=None):
     return rows
 
 
+@retry_on_db_error
 def get_service(engine, id_or_uuid):
     """One service row by integer id or uuid; raises ServiceNotFound."""
     with engine.connect() as conn:
@@ -146,6 +160,7 @@ def get_service(engine, id_or_uuid):
     return row
 
 
+@retry_on_db_error
 def get_service_by_host_binary(engine, host, binary):
     """The row of (host, binary) or None."""
     with engine.connect() as conn:

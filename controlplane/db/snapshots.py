@@ -81,6 +81,7 @@ def create_snapshot(engine, values):
         return _dict(_select(conn, row["id"], "yes"))
 
 
+@retry_on_db_error
 def get_snapshot(engine, snapshot_id, read_deleted="no", project_id=None):
     """The snapshot dict; raises :class:`SnapshotNotFound` (also for another
     project's snapshot when ``project_id`` is given)."""
@@ -112,6 +113,7 @@ def _apply_filters(query, filters):
     return query
 
 
+@retry_on_db_error
 def list_snapshots(engine, project_id=None, filters=None, limit=None, marker=None,
                    sort=None, read_deleted="no"):
     """Snapshots as dicts (Cinder's ``snapshot_get_all``).
@@ -207,6 +209,7 @@ def update_snapshot_metadata(engine, snapshot_id, metadata, delete=False,
     return new
 
 
+@retry_on_db_error
 def count_snapshots_of_volume(engine, volume_id):
     """Non-deleted snapshots of a volume."""
     with engine.connect() as conn:

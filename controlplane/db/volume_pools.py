@@ -106,12 +106,14 @@ def report_pools(engine, host, backend, pools):
         return [_dict(r) for r in rows]
 
 
+@retry_on_db_error
 def get_pool(engine, name):
     """The pool dict by ``host@backend#pool`` name, or None."""
     with engine.connect() as conn:
         return _dict(conn.execute(sa.select(P).where(P.c.name == name)).first())
 
 
+@retry_on_db_error
 def list_pools(engine, host=None, backend=None):
     """Pool dicts (optionally of one host, or one ``host``+``backend``),
     for ``/scheduler-stats/get_pools``."""
@@ -124,6 +126,7 @@ def list_pools(engine, host=None, backend=None):
         return [_dict(r) for r in conn.execute(q)]
 
 
+@retry_on_db_error
 def get_pool_states(engine):
     """Rows the volume scheduler builds its pool states from.
 
@@ -292,6 +295,7 @@ def release(engine, volume_id):
     return True
 
 
+@retry_on_db_error
 def get_allocation(engine, volume_id):
     """``{"volume_id", "pool", "size_gb"}`` of the volume's allocation, or None."""
     with engine.connect() as conn:

@@ -102,6 +102,7 @@ def default_limits(type_names=()):
     return out
 
 
+@retry_on_db_error
 def get_project_quotas(engine, project_id):
     """Per-project limits an admin set: ``{resource: hard_limit}``."""
     with engine.connect() as conn:
@@ -109,6 +110,7 @@ def get_project_quotas(engine, project_id):
             sa.select(_q.c.resource, _q.c.hard_limit).where(_q.c.project_id == project_id))}
 
 
+@retry_on_db_error
 def get_class_quotas(engine, class_name="default"):
     """Limits of a quota class: ``{resource: hard_limit}``."""
     with engine.connect() as conn:
@@ -116,6 +118,7 @@ def get_class_quotas(engine, class_name="default"):
             sa.select(_qc.c.resource, _qc.c.hard_limit).where(_qc.c.class_name == class_name))}
 
 
+@retry_on_db_error
 def all_type_names(engine):
     """Names of every volume type (for the per-type quota resources)."""
     with engine.connect() as conn:
@@ -216,6 +219,7 @@ def _count(conn, project_id):
     return usage
 
 
+@retry_on_db_error
 def count_usage(engine, project_id):
     """Counted usage of a project: ``{"volumes", "snapshots", "gigabytes",
     "backups": 0, "backup_gigabytes": 0, "volumes_<type>", ...}`` (per-type

@@ -100,6 +100,7 @@ def heartbeat(engine, hosts, binary=VOLUME_BINARY):
             _t.c.host.in_(hosts), _t.c.binary == binary))]
 
 
+@retry_on_db_error
 def list_services(engine, binary=None, host=None):
     """Service dicts (each with ``up``) ordered by id; ``host`` matches
     exactly or, for a plain host name, also its ``host@backend`` rows."""
@@ -112,6 +113,7 @@ def list_services(engine, binary=None, host=None):
         return [_out(r) for r in conn.execute(q)]
 
 
+@retry_on_db_error
 def get_service(engine, host, binary):
     """The row dict of (host, binary); raises VolumeServiceNotFound."""
     with engine.connect() as conn:

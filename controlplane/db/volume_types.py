@@ -87,6 +87,7 @@ def create_volume_type(engine, name, description=None, is_public=True, extra_spe
     return get_volume_type(engine, tid)
 
 
+@retry_on_db_error
 def get_volume_type(engine, type_id):
     """The type dict by id; raises :class:`VolumeTypeNotFound`."""
     with engine.connect() as conn:
@@ -94,6 +95,7 @@ def get_volume_type(engine, type_id):
                     vexc.VolumeTypeNotFound(volume_type_id=type_id))
 
 
+@retry_on_db_error
 def get_volume_type_by_name(engine, name):
     """The type dict by name; raises :class:`VolumeTypeNotFoundByName`."""
     with engine.connect() as conn:
@@ -118,6 +120,7 @@ def get_default_volume_type(engine, name=None):
     return get_volume_type_by_name(engine, name or DEFAULT_TYPE_NAME)
 
 
+@retry_on_db_error
 def get_volume_types(engine, type_ids):
     """``{id: type dict}`` for the given ids (unknown ids are left out)."""
     ids = [i for i in set(type_ids or ()) if i]
@@ -128,6 +131,7 @@ def get_volume_types(engine, type_ids):
         return {d["id"]: d for d in _with_specs(conn, rows)}
 
 
+@retry_on_db_error
 def list_volume_types(engine, project_id=None, is_public=None, filters=None, sort=None,
                       limit=None, marker=None):
     """Types as dicts.
@@ -168,6 +172,7 @@ def list_volume_types(engine, project_id=None, is_public=None, filters=None, sor
         return _with_specs(conn, rows)
 
 
+@retry_on_db_error
 def project_can_use(engine, type_id, project_id):
     """True when the type is public or the project has access to it."""
     with engine.connect() as conn:
@@ -273,6 +278,7 @@ def delete_extra_spec(engine, type_id, key):
 
 # --- access ----------------------------------------------------------------------
 
+@retry_on_db_error
 def list_access(engine, type_id):
     """Projects with access to a private type: ``[{"volume_type_id", "project_id"}]``."""
     get_volume_type(engine, type_id)

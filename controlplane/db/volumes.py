@@ -101,6 +101,7 @@ def insert_volume_in(conn, row):
     conn.execute(_t.insert(), row)
 
 
+@retry_on_db_error
 def get_volume(engine, volume_id, read_deleted="no", project_id=None):
     """The volume dict; raises :class:`VolumeNotFound`.
 
@@ -152,6 +153,7 @@ def _apply_filters(query, filters):
     return query
 
 
+@retry_on_db_error
 def list_volumes(engine, project_id=None, filters=None, limit=None, marker=None,
                  sort=None, read_deleted="no"):
     """Volumes as dicts, paginated like Cinder's ``volume_get_all``.
@@ -178,6 +180,7 @@ def list_volumes(engine, project_id=None, filters=None, limit=None, marker=None,
     return [_dict(r) for r in rows]
 
 
+@retry_on_db_error
 def count_volumes(engine, project_id=None, filters=None):
     """Number of non-deleted volumes matching (for ``/volumes?with_count``)."""
     query = sa.select(sa.func.count(_t.c.id)).where(_t.c.deleted.is_(sa.false()))
@@ -344,6 +347,7 @@ def merge_metadata(current, metadata, delete=False, key_to_delete=None):
     return new
 
 
+@retry_on_db_error
 def volumes_on_host(engine, host):
     """Non-deleted volumes whose ``host`` is ``host`` or starts with
     ``host#`` (a backend's volumes across its pools)."""
@@ -402,6 +406,7 @@ def reserve_volume(engine, volume_id, instance_uuid=None, attached_host=None,
         return _att_dict(conn.execute(sa.select(_att).where(_att.c.id == attachment_id)).first())
 
 
+@retry_on_db_error
 def get_attachment(engine, attachment_id, read_deleted="no"):
     """The attachment dict; raises :class:`AttachmentNotFound`."""
     with engine.connect() as conn:
@@ -412,6 +417,7 @@ def get_attachment(engine, attachment_id, read_deleted="no"):
     return _att_dict(row)
 
 
+@retry_on_db_error
 def list_attachments(engine, volume_id=None, instance_uuid=None, volume_ids=None,
                      read_deleted="no"):
     """Attachments matching every given criterion, oldest first.

@@ -53,3 +53,59 @@ def test_gives_up_after_max_retries(conf):
     with pytest.raises(sa_exc.OperationalError):
         txn()
     assert len(calls) == 4
+
+
+def test_nested_calls_retry_only_at_the_outermost(conf):
+    conf.set_override("max_retries", 3, group="database")
+    inner_calls, outer_calls = [], []
+
+    @db_engine.retry_on_db_error
+    def read():
+        inner_calls.append(1)
+        raise _dbapi_error(2013)
+
+    @db_engine.retry_on_db_error
+    def txn():
+        outer_calls.append(1)
+        return read()
+
+    with pytest.raises(sa_exc.OperationalError):
+        txn()
+    # 3 attempts of the whole, not 3 x 3
+    assert len(outer_calls) == 3 and len(inner_calls) == 3
+    # and the thread is no longer marked as retrying afterwards
+    with pytest.raises(sa_exc.OperationalError):
+        read()
+    assert len(inner_calls) == 6
+
+
+def test_reads_retry_a_lost_connection():
+    """Every public read of controlplane.db that opens its own connection is
+    under retry_on_db_error (HAProxy's writer dying must not give 500s)."""
+    import ast
+    import pathlib
+    missing = []
+    for path in sorted(pathlib.Path(db_engine.__file__).parent.glob("*.py")):
+        if path.name == "migration.py":
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+                continue
+            body = ast.unparse(node)
+            args = [a.arg for a in node.args.args]
+            decorators = [ast.unparse(d) for d in node.decorator_list]
+            if (".connect()" in body or ".begin()" in body) and "conn" not in args \
+                    and not any("retry_on_db_error" in d for d in decorators):
+                missing.append("%s:%s" % (path.name, node.name))
+    assert missing == []
+
+
+def test_mysql_sockets_are_bounded(conf):
+    # A query to a server fenced behind the VIP must time out (2013, retried),
+    # not block its thread for good (a compute's heartbeat stopped so).
+    opts = conf.database
+    assert db_engine.mysql_connect_args(opts) == {
+        "read_timeout": opts.socket_timeout, "write_timeout": opts.socket_timeout}
+    assert opts.socket_timeout == 30
+    conf.set_override("socket_timeout", 0, group="database")
+    assert db_engine.mysql_connect_args(conf.database) == {}
