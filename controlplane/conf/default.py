@@ -14,6 +14,19 @@ opts = [
                help="Seconds an RPC call waits for its reply."),
     cfg.IntOpt("rpc_heartbeat", default=30, min=0,
                help="AMQP heartbeat interval in seconds (0 disables)."),
+    cfg.IntOpt("rpc_tcp_user_timeout", default=5, min=0,
+               help="Seconds sent AMQP data may stay unacknowledged by the broker's "
+                    "host before the connection counts as dead (TCP_USER_TIMEOUT; "
+                    "also bounds TCP keepalive probing of an idle connection). A "
+                    "broker cut off by a partition then fails the publish within "
+                    "this time and it is retried on another host. 0 keeps the "
+                    "kernel's default (about 15 minutes)."),
+    cfg.FloatOpt("rpc_connect_timeout", default=3.0, min=0.5,
+                 help="Seconds the TCP connect to one broker host may take before "
+                      "the next host of transport_url is tried. A host cut off by a "
+                      "partition drops the SYN, so every reconnect that tries it "
+                      "first waits this long; the AMQP handshake after the connect "
+                      "has its own, longer bound (10 s)."),
     cfg.IntOpt("executor_thread_pool_size", default=16, min=1,
                help="Threads an RPC server runs handlers in."),
     cfg.BoolOpt("debug", default=False, help="Log at DEBUG level."),

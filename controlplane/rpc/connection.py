@@ -8,6 +8,17 @@ exponential back-off (0.1 s doubling up to 5 s) between rounds until a host
 accepts or the deadline passes. This is oslo.messaging's rabbit driver
 behaviour with ``rabbit_retry_interval``/``rabbit_retry_backoff``.
 
+Dead peers: a broker host that vanishes without closing the TCP
+connection (powered off, cut off by a partition) would leave a publish
+waiting for its confirm until the kernel gives up retransmitting, about
+15 minutes. ``CONF.rpc_tcp_user_timeout`` sets ``TCP_USER_TIMEOUT`` (sent
+data unacknowledged that long fails the socket, see tcp(7)) and TCP
+keepalive probes (an idle connection is probed after as many seconds, once
+a second), so the connection errors and the caller reconnects to
+another host of the URL. The reconnect's TCP connect to a host that drops
+packets gives up after ``CONF.rpc_connect_timeout`` seconds (default 3),
+not the 10 s the whole handshake may take, before the next host is tried.
+
 Heartbeats: the ``heartbeat`` option of the URL, else ``CONF.rpc_heartbeat``
 (0 turns them off). pika's BlockingConnection sends and checks heartbeats
 only while one of its methods runs; every user of a connection here either
@@ -31,7 +42,8 @@ LOG = logging.getLogger(__name__)
 #: Seconds of the first back-off sleep and its ceiling.
 BACKOFF_START = 0.1
 BACKOFF_MAX = 5.0
-#: Upper bound in seconds for the TCP/AMQP handshake with one host.
+#: Upper bound in seconds for the whole TCP + AMQP handshake with one host;
+#: the TCP connect alone is bounded by ``CONF.rpc_connect_timeout``.
 HOST_CONNECT_TIMEOUT = 10.0
 #: Seconds a publish may stay blocked by a broker resource alarm.
 BLOCKED_CONNECTION_TIMEOUT = 60.0
@@ -64,12 +76,28 @@ def _next_start(url):
         return next(counter) % len(url.hosts)
 
 
+def tcp_options(user_timeout_s=None):
+    """pika ``tcp_options`` for dead-peer detection: ``TCP_USER_TIMEOUT``
+    (milliseconds) and keepalive (probes after that many seconds idle, one
+    a second), from ``CONF.rpc_tcp_user_timeout`` seconds; None when it
+    is 0."""
+    if user_timeout_s is None:
+        user_timeout_s = CONF.rpc_tcp_user_timeout
+    if not user_timeout_s:
+        return None
+    seconds = max(1, int(user_timeout_s))
+    return {"TCP_USER_TIMEOUT": seconds * 1000, "TCP_KEEPIDLE": seconds,
+            "TCP_KEEPINTVL": 1, "TCP_KEEPCNT": seconds}
+
+
 def connection_parameters(url, host, heartbeat=None, name=None,
                           timeout=HOST_CONNECT_TIMEOUT):
     """pika ``ConnectionParameters`` for one :class:`HostSpec` of ``url``."""
     if heartbeat is None:
         heartbeat = heartbeat_for(url)
     props = {"connection_name": name} if name else None
+    tcp = tcp_options()
+    connect_timeout = min(timeout, CONF.rpc_connect_timeout)
     return pika.ConnectionParameters(
         host=host.host, port=host.port, virtual_host=url.virtual_host,
         credentials=pika.PlainCredentials(host.user, host.password,
@@ -77,8 +105,8 @@ def connection_parameters(url, host, heartbeat=None, name=None,
         heartbeat=heartbeat,
         blocked_connection_timeout=BLOCKED_CONNECTION_TIMEOUT,
         connection_attempts=1, retry_delay=0,
-        socket_timeout=max(0.5, timeout), stack_timeout=max(1.0, timeout),
-        client_properties=props)
+        socket_timeout=max(0.5, connect_timeout), stack_timeout=max(1.0, timeout),
+        tcp_options=tcp, client_properties=props)
 
 
 def connect(url, deadline=None, stop_event=None, name=None, heartbeat=None):

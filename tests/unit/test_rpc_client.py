@@ -50,3 +50,32 @@ def test_heartbeat_from_url_or_conf():
         heartbeat=7, name="x")
     assert (params.host, params.port, params.virtual_host, params.heartbeat) \
         == ("127.0.0.2", 5999, "unit_rpc", 7)
+
+
+def test_tcp_options_bound_a_dead_broker():
+    # A broker host cut off by a partition must fail a blocked publish within
+    # rpc_tcp_user_timeout, not after the kernel's ~15 minutes.
+    from controlplane.conf import CONF
+    opts = connection_mod.tcp_options(5)
+    assert opts == {"TCP_USER_TIMEOUT": 5000, "TCP_KEEPIDLE": 5,
+                    "TCP_KEEPINTVL": 1, "TCP_KEEPCNT": 5}
+    assert connection_mod.tcp_options(0) is None
+    params = connection_mod.connection_parameters(
+        TransportURL.parse(URL), TransportURL.parse(URL).hosts[0])
+    assert params.tcp_options == connection_mod.tcp_options(CONF.rpc_tcp_user_timeout)
+    assert params.tcp_options["TCP_USER_TIMEOUT"] == CONF.rpc_tcp_user_timeout * 1000
+
+
+def test_tcp_connect_bounded_by_rpc_connect_timeout(conf):
+    # A host cut off by a partition drops the SYN: the next host must be
+    # tried after rpc_connect_timeout, while the AMQP handshake of a host
+    # that answered keeps the longer HOST_CONNECT_TIMEOUT.
+    url = TransportURL.parse(URL)
+    params = connection_mod.connection_parameters(url, url.hosts[0])
+    assert params.socket_timeout == conf.rpc_connect_timeout == 3.0
+    assert params.stack_timeout == connection_mod.HOST_CONNECT_TIMEOUT
+    conf.set_override("rpc_connect_timeout", 1.5)
+    params = connection_mod.connection_parameters(url, url.hosts[0], timeout=0.8)
+    assert (params.socket_timeout, params.stack_timeout) == (0.8, 1.0)
+    params = connection_mod.connection_parameters(url, url.hosts[0])
+    assert params.socket_timeout == 1.5
