@@ -14,7 +14,10 @@ through its states with compare-and-swap updates on ``task_state``
 * stop / start / reboot: the API sets ``powering-off`` / ``powering-on`` /
   ``rebooting[_hard]``; the compute finishes them.
 * terminate: ``deleting`` → driver destroy, claim released, soft delete
-  (``vm_state deleted``), the instance mapping queued for delete.
+  (``vm_state deleted``), the instance mapping queued for delete. A
+  delete left in ``deleting`` (message lost, or its handler failed: the
+  RPC server acks it anyway) is completed by the periodic
+  :meth:`ComputeManager.complete_stale_deletes`.
 
 Each handler records an instance action event named as Nova's
 ``wrap_instance_event`` does (``compute_stop_instance``, ...).
@@ -23,6 +26,7 @@ import contextlib
 import logging
 import traceback
 
+from controlplane import stale_deletes
 from controlplane.compute import states, volume_attach
 from controlplane.compute.driver import load_driver
 from controlplane.compute.resource_tracker import ResourceTracker
@@ -167,9 +171,35 @@ class ComputeManager:
         """Periodic task: report every node's totals to ``compute_nodes``."""
         return self.tracker.update_available_resource()
 
+    def complete_stale_deletes(self, ctxt=None):
+        """Periodic task: finish the deletes of this host's instances left in
+        ``task_state`` ``deleting`` for more than ``[compute]
+        stale_delete_seconds`` (by ``updated_at``).
+
+        This is the delete completion of Nova's ``_init_instance`` (see
+        :meth:`init_host`), run periodically rather than only at service
+        start: our RPC server acks a message even when its handler raised,
+        so a ``terminate_instance`` that failed (the database was down) or a
+        cast that was lost would otherwise leave the instance in
+        ``deleting`` until the compute restarts. :meth:`terminate_instance`
+        is idempotent; it sets ``deleting`` again, which moves
+        ``updated_at``, so a delete that keeps failing is retried once per
+        ``stale_delete_seconds``. One instance's failure does not stop the
+        others.
+
+        :returns: the uuids whose delete was completed.
+        """
+        ctxt = RequestContext.coerce(ctxt)
+        return stale_deletes.redo_stale_deletes(
+            inst_db.list_instances_by_host(self.engine, self.hosts),
+            state_key="task_state", id_key="uuid",
+            seconds=CONF.compute.stale_delete_seconds,
+            redo=lambda uuid: self.terminate_instance(ctxt, uuid), kind="instance")
+
     def get_periodic_tasks(self):
         """``[(interval_seconds, callable)]`` the Service runs in threads."""
-        return [(CONF.compute.resource_update_interval, self.update_available_resource)]
+        return [(CONF.compute.resource_update_interval, self.update_available_resource),
+                (CONF.compute.stale_delete_interval, self.complete_stale_deletes)]
 
     # -- build ---------------------------------------------------------------
     def build_and_run_instance(self, ctxt, instance_uuid, request_spec=None,

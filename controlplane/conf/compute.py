@@ -7,6 +7,12 @@ compute_opts = [
                help="Seconds between resource reports to compute_nodes."),
     cfg.IntOpt("build_timeout", default=0, min=0,
                help="Seconds a build may take before it is put in ERROR (0: no limit)."),
+    cfg.IntOpt("stale_delete_seconds", default=60, min=1,
+               help="Seconds an instance of this host may stay in task_state deleting "
+                    "before the compute completes the delete itself (its "
+                    "terminate_instance message was lost or its handler failed)."),
+    cfg.IntOpt("stale_delete_interval", default=30, min=1,
+               help="Seconds between looks for instances stuck in deleting."),
 ]
 
 fake_driver_opts = [

@@ -45,6 +45,12 @@ default_opts = [
                help="Scratch directory for image downloads and conversions."),
     cfg.IntOpt("volume_capabilities_interval", default=10, min=1,
                help="Seconds between capability reports of each backend."),
+    cfg.IntOpt("volume_stale_delete_seconds", default=60, min=1,
+               help="Seconds a volume of a backend may stay in status deleting before "
+                    "the volume service completes the delete itself (its delete_volume "
+                    "message was lost or its handler failed)."),
+    cfg.IntOpt("volume_stale_delete_interval", default=30, min=1,
+               help="Seconds between looks for volumes stuck in deleting."),
 ]
 
 backend_opts = [

@@ -27,12 +27,17 @@ only by compare-and-swap (:mod:`controlplane.volume.states`):
   / ``detach_volume``: calls from the compute side of an attach.
 
 Periodic: :meth:`report_capabilities` writes the backend's pools to
-``volume_pools`` every ``volume_capabilities_interval`` seconds.
+``volume_pools`` every ``volume_capabilities_interval`` seconds;
+:meth:`complete_stale_deletes` finishes, every
+``volume_stale_delete_interval`` seconds, the deletes of volumes left in
+``deleting`` longer than ``volume_stale_delete_seconds`` (the RPC server
+acks a message whose handler failed, and a cast can be lost).
 """
 import logging
 import threading
 import weakref
 
+from controlplane import stale_deletes
 from controlplane.conf import CONF
 from controlplane.conf import volume as volume_conf
 from controlplane.db import engine as db_engine
@@ -130,7 +135,29 @@ class VolumeManager:
                      ", ".join(gone))
 
     def get_periodic_tasks(self):
-        return [(CONF.volume_capabilities_interval, self.report_capabilities)]
+        return [(CONF.volume_capabilities_interval, self.report_capabilities),
+                (CONF.volume_stale_delete_interval, self.complete_stale_deletes)]
+
+    def complete_stale_deletes(self, ctxt=None):
+        """Periodic task: finish the deletes of this backend's volumes left
+        in status ``deleting`` for more than ``volume_stale_delete_seconds``
+        (by ``updated_at``).
+
+        This is the ``deleting`` recovery of :meth:`init_host` (Nova's
+        ``_init_instance`` delete completion, Cinder's ``init_host``), run
+        periodically rather than only at service start: our RPC server
+        acks a message even when its handler raised, so a ``delete_volume``
+        that failed (the database was down) or a cast that was lost would
+        otherwise leave the volume in ``deleting`` until the service
+        restarts. :meth:`delete_volume` is idempotent and takes the
+        volume's lock. One volume's failure does not stop the others.
+
+        :returns: the ids of the volumes whose delete was run.
+        """
+        return stale_deletes.redo_stale_deletes(
+            db_volumes.volumes_on_host(self.engine, self.backend_host),
+            state_key="status", id_key="id", seconds=CONF.volume_stale_delete_seconds,
+            redo=lambda volume_id: self.delete_volume(None, volume_id), kind="volume")
 
     def report_capabilities(self):
         """Write this backend's pools to ``volume_pools``."""

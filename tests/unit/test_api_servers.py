@@ -172,9 +172,10 @@ def test_delete_in_cell_casts_terminate(env):
     assert cells.get_instance_mapping(sid)["queued_for_delete"]
     (_m, args, kwargs), = env.casts.of("terminate_instance")
     assert args == ("host1", sid) and kwargs["transport_url"] == "rabbit://c1/"
-    # a second delete while deleting is accepted and casts nothing new
+    # a second delete while deleting is accepted and casts again (the first
+    # cast may have been lost; terminate_instance is idempotent)
     assert env.api.delete("/servers/" + sid).status_code == 204
-    assert len(env.casts.of("terminate_instance")) == 1
+    assert len(env.casts.of("terminate_instance")) == 2
 
 
 def test_delete_in_cell0_is_local(env):

@@ -163,6 +163,6 @@ def test_request_id_log_filter(caplog):
             log.warning("outside handler")
     finally:
         caplog.handler.removeFilter(flt)
-    inside, outside = caplog.records
+    inside, outside = [r for r in caplog.records if r.name == "test_rpc_filter"]
     assert inside.request_id == "req-abc" and inside.project_id == "p1"
     assert outside.request_id == "-"

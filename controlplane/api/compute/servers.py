@@ -716,7 +716,17 @@ def _delete_in_cell(ctxt, inst, cell):
     if cell["uuid"] == db_engine.CELL0_UUID or not inst.get("host"):
         return _local_delete(ctxt, inst, cell)
     if inst.get("task_state") == states.DELETING:
-        return flask.Response(status=204)   # already on its way
+        # Already on its way, but its terminate_instance may have been lost
+        # or have failed (the RPC server acks a failed handler): cast it
+        # again, as Nova's delete does for an instance already deleting.
+        # The compute's terminate_instance is idempotent.
+        try:
+            _cast_terminate(ctxt, inst, cell)
+        except Exception as exc:  # noqa: BLE001 - the compute's periodic task finishes it
+            LOG.warning("could not cast terminate_instance again for server %s, already "
+                        "deleting (the compute's complete_stale_deletes will finish it): "
+                        "%s", inst["uuid"], exc)
+        return flask.Response(status=204)
     db_cells.queue_instance_mapping_for_delete(inst["uuid"])
     for _attempt in range(5):
         try:
@@ -734,7 +744,13 @@ def _delete_in_cell(ctxt, inst, cell):
         raise faults.Conflict("Server %s is changing state; retry the delete" % inst["uuid"])
     db_instances.record_action(engine, inst["uuid"], "delete", ctxt.request_id,
                                user_id=ctxt.user_id, project_id=ctxt.project_id)
+    _cast_terminate(ctxt, inst, cell)
+    return flask.Response(status=204)
+
+
+def _cast_terminate(ctxt, inst, cell):
+    """Cast ``terminate_instance`` to the instance's host through its cell's
+    transport_url (raises the RPC layer's errors)."""
     from controlplane.api.compute.server_actions import compute_api
     compute_api().terminate_instance(ctxt, inst["host"], inst["uuid"],
                                      transport_url=cell.get("transport_url"))
-    return flask.Response(status=204)
