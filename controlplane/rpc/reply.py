@@ -12,10 +12,20 @@ The queue is a classic, non-exclusive, non-auto-delete queue with an
 the listener's connection drops, the queue and any replies sent meanwhile
 stay on the broker and are consumed after the reconnect; the broker deletes
 the queue on its own once no process used it for the lease time.
+
+A consumer can also be lost without a word: when the listener reconnects
+to another node right after the queue's node died, the re-declare may still
+find the dead node's queue, and once the cluster drops that queue the
+broker keeps the consumer as "to be recovered" (its classic-queue fail-over
+behaviour) instead of cancelling it. Replies then come back unroutable
+while the listener waits for ever. So the listener checks its queue every
+``QUEUE_CHECK_INTERVAL`` seconds (a passive ``queue.declare``): a missing
+queue or one without consumers makes it reconnect and declare it again.
 """
 import logging
 import os
 import threading
+import time
 import uuid
 
 import pika.exceptions
@@ -28,6 +38,8 @@ LOG = logging.getLogger(__name__)
 
 #: Seconds of one wait of the listener loop (bounds stop latency).
 POLL_INTERVAL = 0.5
+#: Seconds between checks that the reply queue exists and has our consumer.
+QUEUE_CHECK_INTERVAL = 2.0
 
 
 class _Waiter:
@@ -126,11 +138,15 @@ class ReplyListener:
                 delay = connection_mod.BACKOFF_START
                 LOG.debug("Consuming RPC replies from %s on %s",
                           self.queue, host)
+                next_check = time.monotonic() + QUEUE_CHECK_INTERVAL
                 while not self._stopping.is_set():
                     conn.process_data_events(time_limit=POLL_INTERVAL)
                     if not channel.consumer_tags:
                         raise pika.exceptions.ChannelClosed(
                             404, "reply consumer cancelled by the broker")
+                    if time.monotonic() >= next_check:
+                        check_consumed(channel, self.queue)
+                        next_check = time.monotonic() + QUEUE_CHECK_INTERVAL
                 if getattr(self, "_delete_on_stop", True):
                     try:
                         channel.basic_cancel(tag)
@@ -174,3 +190,18 @@ class ReplyListener:
             return
         waiter.reply = reply
         waiter.event.set()
+
+
+def check_consumed(channel, queue):
+    """Raise unless ``queue`` exists on the broker with at least one consumer.
+
+    :param channel: an open ``BlockingChannel`` that consumes ``queue``.
+    :raises pika.exceptions.ChannelClosedByBroker: (404) the queue is gone
+        (the channel is closed by the broker).
+    :raises pika.exceptions.ChannelClosed: the queue has no consumer: ours
+        was dropped without a ``basic.cancel``.
+    """
+    ok = channel.queue_declare(queue, passive=True)
+    if ok.method.consumer_count < 1:
+        raise pika.exceptions.ChannelClosed(
+            404, "reply queue %s has lost its consumer" % queue)

@@ -58,6 +58,13 @@ LOG = logging.getLogger(__name__)
 POLL_INTERVAL = 1.0
 #: Seconds a reply may take to be published and confirmed.
 REPLY_TIMEOUT = 30.0
+#: Seconds a reply returned unroutable is retried: the caller's listener
+#: re-declares its reply queue within a few seconds after losing it (a
+#: broker node died, :mod:`controlplane.rpc.reply`). oslo.messaging retries
+#: a reply to a missing queue the same way.
+REPLY_QUEUE_WAIT = 10.0
+#: First pause between those retries (doubling, at most 2 s).
+REPLY_RETRY_PAUSE = 0.25
 
 
 class RPCServer:
@@ -335,18 +342,30 @@ class RPCServer:
                                      "failure": failure_dict(exc)})
         props = pika.BasicProperties(content_type=CONTENT_TYPE,
                                      correlation_id=msg_id, delivery_mode=1)
-        try:
-            self.transport.publish(
-                "", reply_to, body, props, mandatory=True,
-                deadline=time.monotonic() + REPLY_TIMEOUT)
-        except MessageUndeliverable:
-            LOG.info("Reply queue %s of %s.%s is gone (caller exited?); "
-                     "reply dropped (request_id=%s)", reply_to, self.topic,
-                     method, request_id)
-        except MessageDeliveryFailure as exc:
-            LOG.error("Could not send the reply of %s.%s to %s: %s "
-                      "(request_id=%s)", self.topic, method, reply_to, exc,
-                      request_id)
+        give_up = time.monotonic() + REPLY_QUEUE_WAIT
+        pause = REPLY_RETRY_PAUSE
+        while True:
+            try:
+                self.transport.publish(
+                    "", reply_to, body, props, mandatory=True,
+                    deadline=time.monotonic() + REPLY_TIMEOUT)
+                return
+            except MessageUndeliverable:
+                if time.monotonic() + pause > give_up:
+                    LOG.info("Reply queue %s of %s.%s is gone (caller exited?); "
+                             "reply dropped after %.0f s (request_id=%s)", reply_to,
+                             self.topic, method, REPLY_QUEUE_WAIT, request_id)
+                    return
+                LOG.warning("Reply queue %s of %s.%s does not exist (its broker "
+                            "node died?); retrying in %.2f s (request_id=%s)",
+                            reply_to, self.topic, method, pause, request_id)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+            except MessageDeliveryFailure as exc:
+                LOG.error("Could not send the reply of %s.%s to %s: %s "
+                          "(request_id=%s)", self.topic, method, reply_to, exc,
+                          request_id)
+                return
 
     def _ack(self, channel, delivery_tag, method, request_id):
         with self._lock:

@@ -136,6 +136,16 @@ class Manager:
         time.sleep(seconds)
         return "late"
 
+    def drop_queue(self, ctxt, url, queue):
+        """Delete ``queue`` (the caller's reply queue) and answer at once."""
+        conn, _ = connection_mod.connect(TransportURL.parse(url),
+                                         deadline=time.monotonic() + 10)
+        try:
+            conn.channel().queue_delete(queue)
+        finally:
+            conn.close()
+        return "answered"
+
 
 # -- round trips -------------------------------------------------------------
 
@@ -429,3 +439,17 @@ def test_idle_connections_survive_heartbeat_timeout(vhost, topic, ctxt,
     assert client.call(ctxt, "ping") == "pong"
     client.cast(ctxt, "record", value="after-idle")
     assert wait_for(lambda: "after-idle" in m.seen)
+
+
+def test_reply_to_a_vanished_reply_queue_is_retried(url, topic, ctxt,
+                                                   make_server):
+    """A reply returned unroutable (the caller's reply queue vanished with
+    its broker node) is retried until the caller's listener has declared
+    the queue again, instead of being dropped while the caller times out."""
+    from controlplane.rpc import get_transport
+    make_server(topic, "h1", [Manager()])
+    client = RPCClient(url, topic, timeout=20)
+    assert client.call(ctxt, "ping") == "pong"
+    queue = get_transport(url).reply_listener(time.monotonic() + 5).queue
+    assert client.call(ctxt, "drop_queue", url=url, queue=queue) == "answered"
+    assert client.call(ctxt, "ping") == "pong"
