@@ -1,9 +1,12 @@
 # Shortcuts; the scripts under tools/ are what they run (and work without make).
-.PHONY: lab lab-destroy lab-recovery up down test unit bench drills
+.PHONY: lab lab-destroy lab-recovery up down test unit bench drills molecule
 lab:
 	tools/lab/up.sh
 lab-destroy:
 	tools/lab/down.sh
+# Every role's molecule scenario (converge, idempotence, testinfra), 2 at a time.
+molecule:
+	tools/lab/ci.sh --molecule-only
 # Disruptive lab tests (kill -9 of every service, standby, full outage,
 # rolling restart); they print their times and append them to
 # /var/lib/controlplane-lab/pacemaker-recovery.jsonl.

@@ -4,10 +4,10 @@
 #      end-to-end (real Keystone and Glance, every service as a process,
 #      driven by the openstack CLI) and the OCF agents (ocf-tester);
 #   2. the HA lab pipeline (tools/lab/ci.sh): Ansible lint, the example
-#      production inventory check, the roles' molecule scenarios (converge,
-#      idempotence, testinfra verify), a fresh lab deployed by
+#      production inventory check, a fresh lab deployed by
 #      playbooks/site.yml, a second site.yml run that must change nothing,
-#      and the lab tests.
+#      the lab tests and every failover drill once. The roles' molecule
+#      scenarios run with `make molecule` (LAB_CI_MOLECULE=1 adds them here).
 # Installs and starts what is missing first. Arguments go to pytest alone,
 # e.g. tools/test.sh tests/unit -x (the lab pipeline is then skipped; set
 # CONTROLPLANE_SKIP_LAB=1 to skip it in a full run too).
