@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from tools.drills import journal
 from tools.drills import targets as drill_targets
@@ -116,8 +117,19 @@ def cmd_health(args):
         for n, (ok, d) in sorted(res.items()):
             _progress("%-10s %s  %s" % (n, "ok" if ok else "NOT OK", d))
         return 0 if all(ok for ok, _ in res.values()) else 1
+    progress = _progress
+    if args.out:
+        # The probes that were still failing, line by line, kept with the
+        # report: which component was last to recover.
+        log_path = os.path.join(args.out, "health.log" if args.mark == "healthy"
+                                else args.mark + ".log")
+
+        def progress(msg):
+            _progress(msg)
+            with open(log_path, "a") as f:
+                f.write("%s %s\n" % (time.strftime("%H:%M:%S"), msg))
     res = prober.wait_healthy(timeout=args.timeout, interval=args.interval, names=names,
-                              progress=_progress)
+                              progress=progress)
     if args.out:
         if res["healthy"]:
             journal.mark(args.out, args.mark, "all probes pass")
