@@ -48,18 +48,6 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
-def unchanged_for(row, seconds):
-    """True when ``row`` (a dict with ``updated_at``/``created_at``, naive
-    UTC or aware datetimes) has not changed for ``seconds`` (or has no
-    timestamp at all)."""
-    changed = row.get("updated_at") or row.get("created_at")
-    if changed is None:
-        return True
-    if changed.tzinfo is not None:
-        changed = changed.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    return changed <= utcnow() - datetime.timedelta(seconds=seconds)
-
-
 def _select_one(conn, where):
     return row_to_dict(conn.execute(sa.select(_t).where(where)).first())
 

@@ -63,8 +63,9 @@ REPLY_TIMEOUT = 30.0
 #: broker node died, :mod:`controlplane.rpc.reply`). oslo.messaging retries
 #: a reply to a missing queue the same way.
 REPLY_QUEUE_WAIT = 10.0
-#: First pause between those retries (doubling, at most 2 s).
+#: First and longest pause in seconds between those retries (doubling).
 REPLY_RETRY_PAUSE = 0.25
+REPLY_RETRY_PAUSE_MAX = 2.0
 
 
 class RPCServer:
@@ -360,7 +361,7 @@ class RPCServer:
                             "node died?); retrying in %.2f s (request_id=%s)",
                             reply_to, self.topic, method, pause, request_id)
                 time.sleep(pause)
-                pause = min(pause * 2, 2.0)
+                pause = min(pause * 2, REPLY_RETRY_PAUSE_MAX)
             except MessageDeliveryFailure as exc:
                 LOG.error("Could not send the reply of %s.%s to %s: %s "
                           "(request_id=%s)", self.topic, method, reply_to, exc,
