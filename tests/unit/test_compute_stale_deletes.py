@@ -3,15 +3,12 @@
 are deleted by the periodic task once older than ``[compute]
 stale_delete_seconds``; on SQLite with the fake driver and fakes for the
 claims, the conductor and the cells database (as test_compute_manager)."""
-import datetime
-
 import pytest
-import sqlalchemy as sa
 
 from controlplane.compute import manager as compute_manager
 from controlplane.compute.fake import FakeDriver
 from controlplane.db import instances as inst_db
-from controlplane.db.services import utcnow
+from tests.unit.backdate import backdate
 from tests.unit.test_compute_manager import FakeCells, FakeClaims, FakeConductor
 
 
@@ -45,11 +42,7 @@ def _instance(mgr, uuid, host="cmp", age=None, **kw):
               "task_state": None}
     values.update(kw)
     inst_db.create_instance(mgr.engine, values)
-    when = utcnow() - datetime.timedelta(seconds=age or 0)
-    table = inst_db._t
-    with mgr.engine.begin() as conn:
-        conn.execute(sa.update(table).where(table.c.uuid == uuid)
-                     .values(updated_at=when, created_at=when))
+    backdate(mgr.engine, inst_db._t, age or 0, inst_db._t.c.uuid == uuid)
 
 
 def _get(mgr, uuid):
@@ -110,10 +103,7 @@ def test_one_failing_delete_does_not_stop_the_next(mgr, caplog):
     # terminate_instance moved its updated_at: retried after the threshold again
     assert mgr.complete_stale_deletes() == []
     mgr.driver.fail.clear()
-    table = inst_db._t
-    with mgr.engine.begin() as conn:
-        conn.execute(sa.update(table).where(table.c.uuid == "bad")
-                     .values(updated_at=utcnow() - datetime.timedelta(seconds=600)))
+    backdate(mgr.engine, inst_db._t, 600, inst_db._t.c.uuid == "bad")
     assert mgr.complete_stale_deletes() == ["bad"]
     assert _get(mgr, "bad")["deleted"]
 

@@ -3,7 +3,6 @@
 ``enabled_backends``, rows ``host@backend`` of ``volume_services`` in the
 API database, here SQLite), ``--binary controlplane-volume-scheduler``, and
 ``ping volume-scheduler`` (a fake RPC client standing in for RabbitMQ)."""
-import datetime
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from controlplane.db import engine as db_engine
 from controlplane.db import volume_services as vs_db
 from controlplane.db.models_api import ApiBase
 from controlplane.db.models_volume import VolumeService
+from tests.unit.backdate import backdate
 
 VOLUME, SCHEDULER = vs_db.VOLUME_BINARY, vs_db.SCHEDULER_BINARY
 
@@ -37,11 +37,8 @@ def setup(tmp_path, conf):
 
 def _age(engine, host, binary, seconds):
     """Move the row's heartbeat ``seconds`` into the past."""
-    when = vs_db.utcnow() - datetime.timedelta(seconds=seconds)
     t = VolumeService.__table__
-    with engine.begin() as conn:
-        conn.execute(sa.update(t).where(t.c.host == host, t.c.binary == binary)
-                     .values(updated_at=when, created_at=when))
+    backdate(engine, t, seconds, t.c.host == host, t.c.binary == binary)
 
 
 def _check(args, *extra):

@@ -3,17 +3,15 @@
 deleted by the periodic task once older than
 ``volume_stale_delete_seconds``; the API database on SQLite, the fake
 driver (recording its deletes)."""
-import datetime
-
 import pytest
 import sqlalchemy as sa
 
 from controlplane.db import engine as db_engine
 from controlplane.db import volumes as db_volumes
 from controlplane.db.models_api import ApiBase
-from controlplane.db.services import utcnow
 from controlplane.volume import manager as volume_manager
 from controlplane.volume.drivers.fake import FakeDriver
+from tests.unit.backdate import backdate
 
 HOST, BACKEND = "vh1", "fast"
 
@@ -49,11 +47,7 @@ def _volume(mgr, vid, status, age=0, host=HOST + "@" + BACKEND + "#pool0"):
     """A volume on ``host`` last updated ``age`` seconds ago."""
     db_volumes.create_volume(mgr.engine, {"id": vid, "project_id": "p", "size": 1,
                                           "status": status, "host": host})
-    when = utcnow() - datetime.timedelta(seconds=age)
-    t = db_volumes._t
-    with mgr.engine.begin() as conn:
-        conn.execute(sa.update(t).where(t.c.id == vid)
-                     .values(updated_at=when, created_at=when))
+    backdate(mgr.engine, db_volumes._t, age, db_volumes._t.c.id == vid)
 
 
 def _get(mgr, vid):
