@@ -64,6 +64,22 @@ def test_services_ordered_after_galera_and_rabbitmq(lab, service):
     assert ("rabbitmq-clone", "start", clone, "Mandatory", "false") in pairs
 
 
+def test_vip_sockets_runs_with_the_vip_and_stops_before_it(status):
+    """ocf:controlplane:vip-sockets resets the VIP's connections on stop:
+    it must run where the VIP is and stop before the VIP (order VIP then
+    it, symmetrical by default)."""
+    assert list(status.get("vip-sockets", {})) == list(status["vip"]), status
+    prim = pl.cib_element("resources", "vip-sockets")
+    assert (prim.get("class"), prim.get("provider"), prim.get("type")) == \
+        ("ocf", "controlplane", "vip-sockets")
+    constraints = pl.cib_section("constraints")
+    assert any(c.get("rsc") == "vip-sockets" and c.get("with-rsc") == "vip"
+               and c.get("score") == "INFINITY" for c in constraints.findall("rsc_colocation"))
+    assert any(o.get("first") == "vip" and o.get("then") == "vip-sockets"
+               and o.get("kind") == "Mandatory" and o.get("symmetrical") in (None, "true")
+               for o in constraints.findall("rsc_order"))
+
+
 def test_resource_defaults_set_on_purpose(lab):
     defaults = {nv.get("name"): nv.get("value") for nv in pl.cib_section("rsc_defaults").iter("nvpair")}
     assert defaults["resource-stickiness"] == "100"

@@ -2,7 +2,8 @@
 pacemaker up, 3 nodes online with quorum, `crm_verify -L -V` clean, the
 VIP on exactly one node and answering through HAProxy, HAProxy running on
 every node under Pacemaker (unit not enabled at boot), and the VIP moving
-when its node is put in standby (failover time printed and written to
+when its node is put in standby, resetting a client's connection that
+waits on it (failover time printed and written to
 $MOLECULE_EPHEMERAL_DIRECTORY/failover.json).
 
 Tests that take the ``host`` fixture run on every node; the others look at
@@ -159,9 +160,17 @@ def test_vip_held_by_exactly_one_node_and_answering():
 def test_vip_fails_over_on_standby_and_stays_after_return():
     ctl = _node(NODES[0])
     (old,) = _holders()
+    # A client waiting on the VIP (connected, request not yet complete, so
+    # HAProxy waits for the rest): vip-sockets must reset it when the VIP
+    # leaves, not leave it hanging.
+    waiting = socket.create_connection((VIP, VIP_PORT), timeout=5)
+    waiting.sendall(b"GET / HTTP/1.1\r\n")
     t0 = time.monotonic()
     ctl.run_test("crm_attribute --node %s --name standby --update on" % old)
     try:
+        waiting.settimeout(30)
+        with pytest.raises(ConnectionResetError):
+            waiting.recv(1024)
         moved = _wait(lambda: _holders() not in ([], [old]) and len(_holders()) == 1
                       and _vip_answers(), step=0.1)
         elapsed = time.monotonic() - t0
@@ -169,6 +178,7 @@ def test_vip_fails_over_on_standby_and_stays_after_return():
         (new,) = _holders()
         assert new != old
     finally:
+        waiting.close()
         ctl.run_test("crm_attribute --node %s --name standby --delete" % old)
     result = {"from": old, "to": new, "failover_seconds": round(elapsed, 2)}
     print("\nVIP failover: %s" % json.dumps(result))
