@@ -156,7 +156,9 @@ if [ "$DRILLS" = 1 ]; then
     DRILLS_EXTRA="-e drills_fail_on_missed_target=false -e drills_baseline_s=${LAB_CI_DRILL_BASELINE_S:-15} -e drills_outage_s=${LAB_CI_DRILL_OUTAGE_S:-20} -e drills_after_s=${LAB_CI_DRILL_AFTER_S:-15}" \
     tools/drills/run.sh 1 || drills_rc=$?
   echo "<== drills took $(( $(date +%s) - ds ))s (exit $drills_rc)"
-  if [ "$drills_rc" != 0 ]; then
+  if [ "$drills_rc" = 3 ]; then
+    echo "WARNING: a drill missed a downtime/recovery target (summary above); not fatal in CI"
+  elif [ "$drills_rc" != 0 ]; then
     if [ "${LAB_CI_DRILLS_STRICT:-0}" = 1 ]; then
       echo "a drill failed (above) and LAB_CI_DRILLS_STRICT=1" >&2
       exit 1
