@@ -5,14 +5,16 @@ veth pair; a "client" namespace connects to both. A server in the node
 namespace accepts and never answers, as a backend does while a request is
 in flight. Checked: the meta-data validates against ``ra-api-1.dtd``;
 ``ocf-tester`` passes; the exit codes of every action (idempotent start
-and stop, monitor 7 when stopped, a bad ``ip`` → 6); and what the agent
-is for: its stop resets the client's connection to the VIP (the client
-gets ECONNRESET, not its timeout), leaves the connection to the node's
-own address alone, and keeps the listener, so a new connection to the
-VIP is accepted.
+and stop, monitor 7 when stopped, a bad ``ip`` or ``block_seconds`` → 6);
+and what the agent is for: its stop resets the client's connection to
+the VIP (the client gets ECONNRESET, not its timeout) and leaves the
+connection to the node's own address alone; after the stop, new
+connections to the VIP are dropped (for ``block_seconds``, or until the
+next start), while the node's own address still accepts; the listener
+is kept, so after the start or the block's expiry the VIP accepts again.
 
-Needs root, ``ip netns`` (iproute2) and resource-agents; skipped
-otherwise. Namespaces ``vsk-node-<pid>``/``vsk-client-<pid>``, removed at
+Needs root, ``ip netns`` (iproute2), nftables and resource-agents;
+skipped otherwise. Namespaces ``vsk-node-<pid>``/``vsk-client-<pid>``, removed at
 the end.
 """
 import os
@@ -20,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -74,8 +77,8 @@ def _ip(*args, check=True):
 def netns():
     if os.geteuid() != 0:
         pytest.skip("needs root (network namespaces)")
-    if shutil.which("ip") is None or shutil.which("ss") is None:
-        pytest.skip("needs iproute2 (ip, ss)")
+    if shutil.which("ip") is None or shutil.which("ss") is None or shutil.which("nft") is None:
+        pytest.skip("needs iproute2 (ip, ss) and nftables (nft)")
     if not os.path.exists(os.path.join(OCF_ROOT, "lib", "heartbeat", "ocf.py")):
         pytest.skip("needs resource-agents (apt-get install resource-agents)")
     _ip("netns", "add", NODE_NS)
@@ -95,22 +98,32 @@ def netns():
         _ip("netns", "del", CLIENT_NS, check=False)
 
 
-def _agent_env(tmp_path, ip=VIP):
+def _agent_env(tmp_path, ip=VIP, **params):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCF_")}
     env.update(OCF_ROOT=OCF_ROOT, OCF_RESOURCE_INSTANCE="vip-sockets-test",
                OCF_RESKEY_CRM_meta_interval="10000", OCF_RESKEY_CRM_meta_timeout="20000",
                HA_RSCTMP=str(tmp_path))
     if ip is not None:
         env["OCF_RESKEY_ip"] = ip
+    env.update({"OCF_RESKEY_" + k: str(v) for k, v in params.items()})
     return env
 
 
-def _agent(action, tmp_path, ip=VIP, netns_name=NODE_NS):
+def _agent(action, tmp_path, ip=VIP, **params):
     """Exit code of the agent's ``action`` run in the node namespace."""
-    cmd = ["ip", "netns", "exec", netns_name, AGENT, action]
-    res = subprocess.run(cmd, env=_agent_env(tmp_path, ip), capture_output=True, text=True,
-                         timeout=60, stdin=subprocess.DEVNULL)
+    cmd = ["ip", "netns", "exec", NODE_NS, AGENT, action]
+    res = subprocess.run(cmd, env=_agent_env(tmp_path, ip, **params), capture_output=True,
+                         text=True, timeout=60, stdin=subprocess.DEVNULL)
     return res.returncode
+
+
+def _connects(address, timeout=2):
+    """True when a TCP connection from the client namespace is accepted."""
+    script = "import socket, sys; socket.create_connection((sys.argv[1], %d), timeout=%g)" % (
+        PORT, timeout)
+    res = subprocess.run(["ip", "netns", "exec", CLIENT_NS, sys.executable, "-c", script,
+                          address], capture_output=True, timeout=timeout + 30)
+    return res.returncode == 0
 
 
 def _spawn(ns, script, *args):
@@ -142,11 +155,13 @@ def test_meta_data_validates_against_dtd(ocf_tools):
     assert {"start", "stop", "monitor", "validate-all", "meta-data"} <= actions
 
 
-def test_ocf_tester_passes(ocf_tools, tmp_path):
+def test_ocf_tester_passes(ocf_tools, netns, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCF_")}
     env.update(OCF_ROOT=OCF_ROOT, HA_RSCTMP=str(tmp_path))
-    res = subprocess.run([ocf_tools["ocf_tester"], "-n", "vip-sockets-tester", "-o",
-                          "ip=" + VIP, AGENT], capture_output=True, text=True, timeout=300,
+    # in the node namespace: its stops block the VIP there, not on this host
+    res = subprocess.run(["ip", "netns", "exec", NODE_NS, ocf_tools["ocf_tester"], "-n",
+                          "vip-sockets-tester", "-o", "ip=" + VIP, AGENT],
+                         capture_output=True, text=True, timeout=300,
                          env=env, stdin=subprocess.DEVNULL)
     print(res.stdout, res.stderr)
     assert res.returncode == 0
@@ -165,12 +180,15 @@ def test_actions_exit_codes(netns, tmp_path):
     assert _agent("validate-all", tmp_path, ip="not-an-address") == OCF_ERR_CONFIGURED
     assert _agent("start", tmp_path, ip="not-an-address") == OCF_ERR_CONFIGURED
     assert _agent("monitor", tmp_path, ip=None) == OCF_ERR_CONFIGURED  # ip is required
+    assert _agent("validate-all", tmp_path, block_seconds="-1") == OCF_ERR_CONFIGURED
+    assert _agent("start", tmp_path, block_seconds="soon") == OCF_ERR_CONFIGURED
 
 
 def test_stop_resets_the_vip_connections_only(netns, tmp_path):
     server = _spawn(NODE_NS, SERVER)
     try:
         assert server.stdout.readline().strip() == "listening"
+        assert _agent("start", tmp_path) == OCF_SUCCESS   # lifts the earlier tests' blocks
         to_vip, to_own = _client(VIP), _client(OWN)
         assert _agent("start", tmp_path) == OCF_SUCCESS
         assert to_vip.poll() is None and to_own.poll() is None  # start resets nothing
@@ -180,9 +198,18 @@ def test_stop_resets_the_vip_connections_only(netns, tmp_path):
         assert to_own.poll() is None                  # the node's own address: untouched
         to_own.kill()
         to_own.wait()
-        again = _client(VIP)                          # the listener is still there
-        again.kill()
-        again.wait()
+        assert not _connects(VIP)                     # new connections dropped...
+        assert _connects(OWN)                         # ...to the VIP only
+        assert _agent("start", tmp_path) == OCF_SUCCESS
+        assert _connects(VIP)                         # start lifts the block; listener kept
+        # block_seconds=0: no block; a short block expires by itself
+        assert _agent("stop", tmp_path, block_seconds=0) == OCF_SUCCESS
+        assert _connects(VIP)
+        assert _agent("start", tmp_path) == OCF_SUCCESS
+        assert _agent("stop", tmp_path, block_seconds=2) == OCF_SUCCESS
+        assert not _connects(VIP, timeout=1)
+        time.sleep(2)
+        assert _connects(VIP)
     finally:
         server.kill()
         server.wait()

@@ -27,6 +27,8 @@ SERVICES = {
 TOOLS = {"qemu-img": "qemu-utils", "mariadb": "mariadb-client",
          # tests/ocf: the Pacemaker resource agents (ocf.py, ocf-tester, DTD)
          "ocf-tester": "resource-agents", "xmllint": "libxml2-utils",
+         # tests/ocf/test_vip_sockets.py: vip-sockets blocks new connections
+         "nft": "nftables", "ss": "iproute2",
          # tests/ocf/test_fence_podman.py: fence-agents' fencing.py library
          "fence_virsh": "fence-agents"}
 
