@@ -157,6 +157,15 @@ def common_params(spec_name, host_param=True):
               "Seconds one health check may take (HTTP requests, RPC reply "
               "wait). Keep it well below the monitor operation's timeout.",
               kind="integer", default="10"),
+        Param("health_grace", "Seconds a failing health check is tolerated",
+              "monitor reports a running process whose health check fails as "
+              "failed (1) only once every check has failed for this many seconds; "
+              "until then it logs a warning and returns 0. A broker or database "
+              "failover (a RabbitMQ node lost, quorum queues re-electing their "
+              "leaders, the Galera writer moving) fails the checks of every node's "
+              "healthy services for a while, and restarting them then only adds an "
+              "outage. A process that is gone is reported at once. 0: the first "
+              "failed check fails the monitor.", kind="integer", default="60"),
     ]
     if host_param:
         params.append(Param(
@@ -306,7 +315,8 @@ class ServiceAgent:
       (also when nothing ran); 1 if processes survive SIGKILL.
     * ``monitor``: 7 when the recorded process is gone (or was never
       started); 0 when it runs and the health check passes; 1 when it runs
-      but the check fails. A probe (interval 0) is the same: it never
+      but every check has failed for ``health_grace`` seconds (0 with a
+      warning before that). A probe (interval 0) is the same: it never
       fails for a missing binary or configuration.
     * ``validate-all``: 5 (ERR_INSTALLED) for a missing service or
       controlplane-manage command; 6 (ERR_CONFIGURED) for a missing or
@@ -422,8 +432,38 @@ class ServiceAgent:
             return pid
         return None
 
+    @property
+    def unhealthy_file(self):
+        """File holding the time (epoch seconds) of the first of the
+        current run of failed health checks; absent while they pass."""
+        return self.pidfile + ".unhealthy"
+
+    def _failing_since(self, now):
+        """Epoch time the current run of failed checks began (``now``,
+        recorded, for the first one)."""
+        try:
+            with open(self.unhealthy_file) as f:
+                return float(f.read().strip())
+        except (OSError, ValueError):
+            pass
+        tmp = self.unhealthy_file + ".tmp"
+        try:
+            with open(tmp, "w") as f:
+                f.write("%.3f\n" % now)
+            os.replace(tmp, self.unhealthy_file)
+        except OSError as exc:
+            ocf.logger.warning("cannot record the failed health check in %s: %s",
+                               self.unhealthy_file, exc)
+        return now
+
+    def _clear_failing(self):
+        try:
+            os.unlink(self.unhealthy_file)
+        except FileNotFoundError:
+            pass
+
     def _remove_pidfile(self):
-        for path in (self.pidfile, self.pidfile + ".token"):
+        for path in (self.pidfile, self.pidfile + ".token", self.unhealthy_file):
             try:
                 os.unlink(path)
             except FileNotFoundError:
@@ -447,6 +487,11 @@ class ServiceAgent:
                 raise ValueError
         except ValueError:
             return ocf.OCF_ERR_CONFIGURED, "monitor_timeout must be a positive integer"
+        try:
+            if int(self.p("health_grace")) < 0:
+                raise ValueError
+        except ValueError:
+            return ocf.OCF_ERR_CONFIGURED, "health_grace must be a non-negative integer"
         files = self.config_files()
         for path in files:
             if not os.path.isfile(path) or not os.access(path, os.R_OK):
@@ -559,6 +604,7 @@ class ServiceAgent:
         pw = pwd.getpwnam(self.p("user"))
         self._prepare_dirs(pw)
         since = time.time()
+        self._clear_failing()
         try:
             proc = self._spawn(pw)
         except SpawnError as exc:
@@ -643,9 +689,21 @@ class ServiceAgent:
             timeout = 10.0
         ok, message = self.health(timeout)
         if ok:
+            self._clear_failing()
             return ocf.OCF_SUCCESS
-        ocf.ocf_exit_reason("%s (pid %d) runs but is not healthy: %s"
-                            % (self.spec.name, pid, message))
+        now = time.time()
+        failing = max(0.0, now - self._failing_since(now))
+        try:
+            grace = int(self.p("health_grace"))
+        except ValueError:
+            grace = 0
+        if failing < grace:
+            ocf.logger.warning("%s (pid %d) failed its health check (failing for %.0f s; "
+                               "reported as failed after %d s): %s",
+                               self.spec.name, pid, failing, grace, message)
+            return ocf.OCF_SUCCESS
+        ocf.ocf_exit_reason("%s (pid %d) runs but is not healthy (failing for %.0f s): %s"
+                            % (self.spec.name, pid, failing, message))
         return ocf.OCF_ERR_GENERIC
 
 

@@ -201,7 +201,8 @@ def check_action_exit_codes(agent, unhealthy_overrides, while_running=None):
     service, start (twice), monitor and probe of a running one,
     ``while_running(agent)`` if given, monitor with ``unhealthy_overrides``
     (the process runs but fails its health check: OCF_ERR_GENERIC with an
-    exit reason), monitor after SIGKILL (OCF_NOT_RUNNING, "is gone"), stop
+    exit reason once it has failed for ``health_grace`` seconds, 0 with a
+    warning before), monitor after SIGKILL (OCF_NOT_RUNNING, "is gone"), stop
     of a killed service (its process group gone, the pid file removed),
     stop again."""
     assert agent.rc("validate-all") == OCF_SUCCESS
@@ -224,7 +225,17 @@ def check_action_exit_codes(agent, unhealthy_overrides, while_running=None):
     if while_running is not None:
         while_running(agent)
 
+    # health_grace (default 60 s): a failing check is tolerated, with a
+    # warning, until the checks have failed that long...
     res = agent.run("monitor", unhealthy_overrides)
+    assert res.returncode == OCF_SUCCESS, res.stderr
+    assert "failed its health check" in res.stderr and "ocf-exit-reason:" not in res.stderr
+    time.sleep(1.5)
+    # ...a passing check ends the run of failures...
+    assert agent.rc("monitor") == OCF_SUCCESS
+    # ...so a grace of 1 s counts from the next failure, not the first one
+    assert agent.rc("monitor", dict(unhealthy_overrides, health_grace=1)) == OCF_SUCCESS
+    res = agent.run("monitor", dict(unhealthy_overrides, health_grace=0))
     assert res.returncode == OCF_ERR_GENERIC, res.stderr
     assert "ocf-exit-reason:" in res.stderr and "not healthy" in res.stderr
 

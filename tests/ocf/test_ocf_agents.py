@@ -27,7 +27,7 @@ pytestmark = pytest.mark.ocf
 
 
 COMMON_PARAMS = {"binary", "config", "additional_parameters", "user", "pid", "log_file",
-                 "manage_binary", "monitor_timeout"}
+                 "manage_binary", "monitor_timeout", "health_grace"}
 #: Order of the per-service tests: the api's ocf-tester takes longest.
 ORDER = ("conductor", "scheduler", "compute", "api")
 API_PARAMS = {"url", "auth_url", "username", "password_file", "project_name",
@@ -121,7 +121,8 @@ def test_bad_configuration(agents, testers, ocf_state, service):
     incomplete.write_text("[DEFAULT]\ndebug = true\n")
     for overrides in ({"config": str(not_ini)}, {"config": str(incomplete)},
                       {"config": str(ocf_state / "missing.conf")},
-                      {"user": "no-such-user-ocf"}, {"monitor_timeout": "soon"}):
+                      {"user": "no-such-user-ocf"}, {"monitor_timeout": "soon"},
+                      {"health_grace": "-1"}):
         res = agent.run("validate-all", overrides)
         assert res.returncode == OCF_ERR_CONFIGURED, (overrides, res.stderr)
         assert "ocf-exit-reason:" in res.stderr

@@ -39,7 +39,7 @@ HOST = "ocfvolnode"
 #: service_down_time of the stack: a frozen service is down this fast
 DOWN_TIME = 6
 COMMON_PARAMS = {"binary", "config", "additional_parameters", "user", "pid", "log_file",
-                 "manage_binary", "monitor_timeout"}
+                 "manage_binary", "monitor_timeout", "health_grace"}
 API_PARAMS = {"url", "auth_url", "username", "password_file", "project_name",
               "user_domain_name", "project_domain_name", "check_path"}
 
@@ -161,7 +161,8 @@ def test_volume_api_checks_a_project_path_with_the_token(vol_agents, testers, vo
         assert agent.rc("monitor") == OCF_SUCCESS
         assert json.loads(cache.read_text())["token"] not in ("revoked-token", data["token"])
         # a path the API does not serve answers 404: not healthy
-        res = agent.run("monitor", {"check_path": "/{project_id}/no-such-resource"})
+        res = agent.run("monitor", {"check_path": "/{project_id}/no-such-resource",
+                                    "health_grace": 0})
         assert res.returncode == OCF_ERR_GENERIC, res.stderr
         assert "answered 404" in res.stderr
     finally:
@@ -177,8 +178,9 @@ def test_frozen_volume_service_is_unhealthy(vol_agents, testers):
     pid = agent.pid()
     try:
         os.killpg(pid, signal.SIGSTOP)
-        assert _until(lambda: agent.rc("monitor") == OCF_ERR_GENERIC, DOWN_TIME * 4)
-        res = agent.run("monitor")
+        assert _until(lambda: agent.rc("monitor", {"health_grace": 0}) == OCF_ERR_GENERIC,
+                      DOWN_TIME * 4)
+        res = agent.run("monitor", {"health_grace": 0})
         assert "is down: last heartbeat" in res.stderr
         os.killpg(pid, signal.SIGCONT)
         assert _until(lambda: agent.rc("monitor") == OCF_SUCCESS, DOWN_TIME * 4)
@@ -210,7 +212,8 @@ def test_bad_configuration(vol_agents, testers, vol_stack, vol_state, service):
                               drop=[("api_database", "connection")])
     for overrides in ({"config": str(not_ini)}, {"config": no_api_db},
                       {"config": str(vol_state / "missing.conf")},
-                      {"user": "no-such-user-ocf"}, {"monitor_timeout": "soon"}):
+                      {"user": "no-such-user-ocf"}, {"monitor_timeout": "soon"},
+                      {"health_grace": "-1"}):
         res = agent.run("validate-all", overrides)
         assert res.returncode == OCF_ERR_CONFIGURED, (overrides, res.stderr)
         assert "ocf-exit-reason:" in res.stderr
