@@ -71,6 +71,9 @@ def test_rabbitmq_three_running_nodes(lab_host, name):
     status = json.loads(lab_host(name).check_output("rabbitmqctl cluster_status --formatter json"))
     assert sorted(status["running_nodes"]) == ["rabbit@ctl1", "rabbit@ctl2", "rabbit@ctl3"]
     assert not status["partitions"]
+    # roles/rabbitmq's net_ticktime: a lost peer is declared down in ~10 s
+    assert lab_host(name).check_output(
+        "rabbitmqctl eval 'net_kernel:get_net_ticktime().'").strip() == "10"
 
 
 def test_rabbitmq_service_user_and_vhost(lab_host, secret):

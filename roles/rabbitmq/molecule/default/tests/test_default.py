@@ -18,6 +18,11 @@ def test_partition_handling(host):
     assert "cluster_partition_handling = pause_minority" in conf
 
 
+def test_net_ticktime_in_effect(host):
+    # a crashed peer is declared down within ~10 s, not Erlang's 60
+    assert host.check_output("rabbitmqctl eval 'net_kernel:get_net_ticktime().'").strip() == "10"
+
+
 def test_vhost_default_queue_type(host):
     out = host.check_output("rabbitmqctl list_vhosts name default_queue_type --formatter json --quiet")
     vhosts = {v["name"]: v["default_queue_type"] for v in json.loads(out)}
