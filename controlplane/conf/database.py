@@ -15,6 +15,16 @@ _common = [
                     "server vanished without a reset (its host fenced or cut off "
                     "behind the VIP) otherwise blocks its thread for good; the "
                     "timeout raises 2013, which retry_on_db_error retries."),
+    cfg.IntOpt("tcp_user_timeout", default=5, min=0,
+               help="Seconds after which a connection whose server stopped "
+                    "answering counts as lost (TCP_USER_TIMEOUT for unacknowledged "
+                    "data, and TCP keepalive: probes after this many idle seconds, "
+                    "one a second, as many as the seconds). A query waiting for "
+                    "its answer when the VIP moved away from the HAProxy it went "
+                    "through then fails with 2013 within about twice this time "
+                    "(at once when the VIP's new holder resets the probe) and is "
+                    "retried, instead of waiting for socket_timeout. 0 keeps the "
+                    "kernel's defaults."),
 ]
 
 database_opts = [

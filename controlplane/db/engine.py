@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 import tenacity
 
+from controlplane import netutils
 from controlplane.conf import CONF
 
 LOG = logging.getLogger(__name__)
@@ -108,12 +109,22 @@ def mysql_connect_args(opts):
     return {"read_timeout": opts.socket_timeout, "write_timeout": opts.socket_timeout}
 
 
+def _watch_dead_peers(engine, seconds):
+    """Set :func:`controlplane.netutils.apply_dead_peer_options` on every
+    new DBAPI connection of ``engine`` (PyMySQL keeps its socket in
+    ``_sock``; a driver without one is left as it is)."""
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        netutils.apply_dead_peer_options(getattr(dbapi_connection, "_sock", None), seconds)
+
+
 def get_engine(url, group="database"):
     """Return the process-wide engine for ``url`` (created on first use).
 
     Connections are pre-pinged, recycled after
-    ``connection_recycle_time``, bound by ``socket_timeout`` (a query whose
-    server vanished fails instead of hanging) and use READ COMMITTED so that
+    ``connection_recycle_time``, bound by ``socket_timeout`` and
+    ``tcp_user_timeout`` (a query whose server vanished fails instead of
+    hanging) and use READ COMMITTED so that
     a recount inside a transaction sees rows committed by others.
     """
     with _engines_lock:
@@ -128,6 +139,8 @@ def get_engine(url, group="database"):
                               isolation_level="READ COMMITTED",
                               connect_args=mysql_connect_args(opts))
             engine = sa.create_engine(url, **kwargs)
+            if url.startswith("mysql") and opts.tcp_user_timeout:
+                _watch_dead_peers(engine, opts.tcp_user_timeout)
             _engines[url] = engine
         return engine
 

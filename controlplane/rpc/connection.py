@@ -34,6 +34,7 @@ import time
 import pika
 import pika.exceptions
 
+from controlplane import netutils
 from controlplane.conf import CONF
 from controlplane.rpc.exceptions import MessagingConnectionError
 
@@ -83,11 +84,7 @@ def tcp_options(user_timeout_s=None):
     is 0."""
     if user_timeout_s is None:
         user_timeout_s = CONF.rpc_tcp_user_timeout
-    if not user_timeout_s:
-        return None
-    seconds = max(1, int(user_timeout_s))
-    return {"TCP_USER_TIMEOUT": seconds * 1000, "TCP_KEEPIDLE": seconds,
-            "TCP_KEEPINTVL": 1, "TCP_KEEPCNT": seconds}
+    return netutils.dead_peer_options(user_timeout_s)
 
 
 def connection_parameters(url, host, heartbeat=None, name=None,
