@@ -34,6 +34,9 @@ AGENT = str(AGENT_DIR / "fence_podman")
 FENCING_LIB = "/usr/share/fence/fencing.py"
 METADATA_RNG = "/usr/share/cluster/relaxng/metadata.rng"
 IMAGE = os.environ.get("FENCE_PODMAN_TEST_IMAGE", "localhost/controlplane-lab-base:latest")
+#: An image that boots systemd (the lab's host image): its container takes
+#: long enough to die that a start right after the kill raced podman's cleanup.
+SYSTEMD_IMAGE = os.environ.get("FENCE_PODMAN_TEST_SYSTEMD_IMAGE", "localhost/controlplane-lab:latest")
 PLUG = "fence-podman-test-%d" % os.getpid()
 
 
@@ -171,3 +174,34 @@ def test_failures_exit_1(api, plug):
     assert no_plug.returncode == 1
     assert agent(api, "-o", "validate-all", "-n", plug).returncode == 0
     assert _inspect(plug)["Running"]
+
+
+@pytest.mark.parametrize("method", ["cycle", "onoff"])
+def test_reboot_clears_the_network_namespace(api, method):
+    """A rebooted machine loses the addresses it had (a VIP, in the lab):
+    the start waits until podman has released the killed container. Before,
+    ``cycle`` started it while it was still ``stopped`` and it came back in
+    its old network namespace, with the VIP and the partition drill's
+    firewall rules still there."""
+    if _podman("image", "exists", SYSTEMD_IMAGE).returncode != 0:
+        pytest.skip("image %s missing (tools/lab/build-image.sh or "
+                    "FENCE_PODMAN_TEST_SYSTEMD_IMAGE)" % SYSTEMD_IMAGE)
+    name = "%s-ns-%s" % (PLUG, method)
+    _podman("rm", "-f", "-t", "0", name)
+    out = _podman("run", "-d", "--name", name, "--label", "controlplane.test=fence_podman",
+                  "--cap-add", "NET_ADMIN", "--systemd=always", SYSTEMD_IMAGE, "/sbin/init")
+    assert out.returncode == 0, out.stderr
+    try:
+        time.sleep(3)  # systemd up: many processes to kill
+        add = _podman("exec", name, "ip", "addr", "add", "192.0.2.77/32", "dev", "lo")
+        assert add.returncode == 0, add.stderr
+        before = _inspect(name)["StartedAt"]
+        res = agent(api, stdin={"action": "reboot", "port": name, "method": method})
+        assert res.returncode == 0, res.stderr
+        state = _inspect(name)
+        assert state["Running"] and state["StartedAt"] != before
+        addrs = _podman("exec", name, "ip", "-o", "addr", "show", "dev", "lo")
+        assert addrs.returncode == 0, addrs.stderr
+        assert "192.0.2.77" not in addrs.stdout
+    finally:
+        _podman("rm", "-f", "-t", "0", name)
