@@ -56,14 +56,19 @@ def test_galera_is_a_promotable_clone_of_the_galera_agent(lab):
 def test_services_ordered_after_galera_and_rabbitmq(lab, service):
     orders = pl.cib_section("constraints").findall("rsc_order")
     pairs = {(o.get("first"), o.get("first-action"), o.get("then"), o.get("kind"),
-              o.get("symmetrical"), o.get("require-all")) for o in orders}
+              o.get("symmetrical")) for o in orders}
     clone = "cp-%s-clone" % service
     # Starts only: a crash of the node's Galera or RabbitMQ does not stop
-    # the node's services (they reach both through the VIP / every host);
-    # and require-all="false": Galera promoted and RabbitMQ started on any
-    # controller is enough, so a rejoining node need not wait for its own.
-    assert ("galera-clone", "promote", clone, "Mandatory", "false", "false") in pairs
-    assert ("rabbitmq-clone", "start", clone, "Mandatory", "false", "false") in pairs
+    # the node's services (they reach both through the VIP / every host).
+    assert ("galera-clone", "promote", clone, "Mandatory", "false") in pairs
+    assert ("rabbitmq-clone", "start", clone, "Mandatory", "false") in pairs
+    # clone-min=1 on the first clones: Galera promoted and RabbitMQ started
+    # on any controller satisfy the orders, so a rejoining node need not
+    # wait for its own Galera.
+    for first in ("galera-clone", "rabbitmq-clone"):
+        meta = {nv.get("name"): nv.get("value")
+                for nv in pl.cib_element("resources", first).find("meta_attributes").iter("nvpair")}
+        assert meta.get("clone-min") == "1", (first, meta)
 
 
 def test_vip_sockets_runs_with_the_vip_and_stops_before_it(status):
