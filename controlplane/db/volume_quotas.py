@@ -269,6 +269,10 @@ def create_volume_within_quota(engine, project_id, values, limits):
 
     :param values: as :func:`controlplane.db.volumes.create_volume`
         (``size`` GiB, ``volume_type_id`` selects the per-type resources).
+        Give ``id``: a volume of that id that exists already (an earlier
+        attempt of this create committed) is returned as it is. Without
+        one, each retry of the transaction makes a new id, and a retry
+        after a commit whose answer was lost creates a second volume.
     :param limits: from :func:`get_limits` (-1 unlimited).
     :returns: the volume dict.
     :raises VolumeSizeExceedsLimit (413): bigger than ``per_volume_gigabytes``.
@@ -281,6 +285,16 @@ def create_volume_within_quota(engine, project_id, values, limits):
     with engine.connect() as conn:
         trans = conn.begin()
         try:
+            # Idempotent on ``id``: a retry after a lost connection whose
+            # commit had landed (the Galera writer killed mid-commit) finds
+            # its row and charges nothing twice.
+            try:
+                existing = db_volumes.get_volume_in(conn, row["id"], "yes")
+            except vexc.VolumeNotFound:
+                existing = None
+            if existing is not None:
+                trans.commit()
+                return existing
             _bump_generation(conn, project_id)
             requested = {"volumes": 1, "gigabytes": size}
             tname = _type_name(conn, row.get("volume_type_id"))

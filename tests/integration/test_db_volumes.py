@@ -349,3 +349,15 @@ def test_creates_within_quota_read_back_on_the_writing_connection(conf, eng):
         assert len(checkouts) == 1
     finally:
         sa.event.remove(eng, "checkout", listener)
+
+
+def test_create_within_quota_is_idempotent_on_id(conf, eng):
+    # A retry after a lost connection whose commit had landed (Galera writer
+    # killed mid-commit: one volume created twice in the lab's drill) must
+    # return the first row, not insert a second one or charge quota twice.
+    limits = db_quotas.get_limits(eng, "p")
+    first = db_quotas.create_volume_within_quota(eng, "p", {"id": "v-fixed", "size": 2}, limits)
+    again = db_quotas.create_volume_within_quota(eng, "p", {"id": "v-fixed", "size": 2}, limits)
+    assert again["id"] == first["id"] == "v-fixed"
+    usage = db_quotas.count_usage(eng, "p")
+    assert (usage["volumes"], usage["gigabytes"]) == (1, 2)

@@ -25,6 +25,8 @@ def create_volume(ctxt, values, vtype):
 
     :raises helpers.OverQuota: 413 (volumes, gigabytes, per type, per volume).
     """
+    # the id is chosen once, outside the transaction's retries
+    values = dict(values, id=values.get("id") or db_engine.new_uuid())
     try:
         return db_vquotas.create_volume_within_quota(
             db_engine.api_engine(), values["project_id"], values,
