@@ -291,8 +291,8 @@ def create_volume_within_quota(engine, project_id, values, limits):
             try:
                 existing = db_volumes.get_volume_in(conn, row["id"], "yes")
             except vexc.VolumeNotFound:
-                existing = None
-            if existing is not None:
+                pass
+            else:
                 trans.commit()
                 return existing
             _bump_generation(conn, project_id)
