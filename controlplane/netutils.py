@@ -27,21 +27,19 @@ def dead_peer_options(seconds):
 
 
 def apply_dead_peer_options(sock, seconds):
-    """Turn keepalive on and set :func:`dead_peer_options` on ``sock`` (a
-    TCP socket; options the platform lacks are skipped). Returns the
-    names set."""
+    """Turn keepalive on and set :func:`dead_peer_options` on ``sock``.
+
+    :param sock: a connected socket, or None; anything but a TCP socket
+        (a unix socket to a local server) is left as it is.
+    :param seconds: as :func:`dead_peer_options`; 0/None changes nothing.
+    Options the platform lacks are skipped (logged at debug level).
+    """
     options = dead_peer_options(seconds)
     if not options or sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
-        return []
+        return
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    done = []
     for name, value in options.items():
-        opt = getattr(socket, name, None)
-        if opt is None:
-            continue
         try:
-            sock.setsockopt(socket.IPPROTO_TCP, opt, value)
-            done.append(name)
-        except OSError as exc:  # pragma: no cover - kernel without the option
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+        except (AttributeError, OSError) as exc:  # pragma: no cover - other platforms
             LOG.debug("cannot set %s=%s on a socket: %s", name, value, exc)
-    return done

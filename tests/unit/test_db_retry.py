@@ -1,4 +1,7 @@
 """retry_on_db_error re-runs a whole transaction on Galera's retryable errors only."""
+import contextlib
+import socket
+
 import pytest
 from sqlalchemy import exc as sa_exc
 
@@ -111,38 +114,36 @@ def test_mysql_sockets_are_bounded(conf):
     assert db_engine.mysql_connect_args(conf.database) == {}
 
 
+
+@contextlib.contextmanager
+def _tcp_socket_of_a_new_connection(url):
+    """The socket of a fresh pooled MySQL connection of ``get_engine(url)``
+    (skips when the test server is reached through a unix socket)."""
+    engine = db_engine.get_engine(url)
+    try:
+        with engine.connect() as conn:
+            sock = conn.connection.dbapi_connection._sock
+            if sock.family not in (socket.AF_INET, socket.AF_INET6):
+                pytest.skip("the test server is reached through a unix socket")
+            yield sock
+    finally:
+        db_engine.dispose_all()
+
+
 def test_mysql_connections_detect_a_dead_server(conf, mysql_server_url):
     # A query waiting for its answer when the VIP moved away from its HAProxy
     # gets no more packets: keepalive probes (reset by the VIP's new holder)
     # and TCP_USER_TIMEOUT end it within seconds instead of socket_timeout.
-    import socket
     assert conf.database.tcp_user_timeout == 5
-    url = mysql_server_url + "/"
-    engine = db_engine.get_engine(url)
-    try:
-        with engine.connect() as conn:
-            sock = conn.connection.dbapi_connection._sock
-            if sock.family not in (socket.AF_INET, socket.AF_INET6):
-                pytest.skip("the test server is reached through a unix socket")
-            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
-            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 5
-            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 1
-            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 5
-            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 5000
-    finally:
-        db_engine.dispose_all()
+    with _tcp_socket_of_a_new_connection(mysql_server_url + "/") as sock:
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 5
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 1
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 5
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 5000
 
 
 def test_tcp_user_timeout_zero_keeps_kernel_defaults(conf, mysql_server_url):
-    import socket
     conf.set_override("tcp_user_timeout", 0, group="database")
-    url = mysql_server_url + "/"
-    engine = db_engine.get_engine(url)
-    try:
-        with engine.connect() as conn:
-            sock = conn.connection.dbapi_connection._sock
-            if sock.family not in (socket.AF_INET, socket.AF_INET6):
-                pytest.skip("the test server is reached through a unix socket")
-            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 0
-    finally:
-        db_engine.dispose_all()
+    with _tcp_socket_of_a_new_connection(mysql_server_url + "/") as sock:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 0
