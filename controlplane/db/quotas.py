@@ -152,6 +152,14 @@ _COUNT_USER_INSTANCES = _COUNT_INSTANCES.where(_im.c.user_id == sa.bindparam("b_
 _IM_INSERT = _im.insert()
 
 
+_MAPPING_EXISTS = sa.select(_im.c.id).where(
+    _im.c.instance_uuid == sa.bindparam("b_uuid"))
+
+
+def _mapping_exists(conn, instance_uuid):
+    return conn.execute(_MAPPING_EXISTS, {"b_uuid": instance_uuid}).first() is not None
+
+
 def _count_instances(conn, project_id, user_id=None):
     if user_id is None:
         q, params = _COUNT_INSTANCES, {"b_project_id": project_id}
@@ -228,6 +236,10 @@ def create_instances_within_quota(project_id, user_id, instances, limits):
         "build_request": dict | None, "request_spec": dict | None}``; one
         ``instance_mappings`` row (cell_id NULL) each, plus the build
         request (JSON of the instance dict) and request spec when given.
+        The uuids are chosen by the caller, once: when the first one's
+        mapping exists already, an earlier attempt of this create committed
+        (its answer lost with the Galera writer) and nothing is inserted
+        again.
     :param limits: ``{"instances", "cores", "ram"}`` (-1 unlimited).
     :raises QuotaOverLimit: the project would go over a limit; nothing was
         written.
@@ -240,6 +252,12 @@ def create_instances_within_quota(project_id, user_id, instances, limits):
     with engine.connect() as conn:
         trans = conn.begin()
         try:
+            if instances and _mapping_exists(conn, instances[0]["instance_uuid"]):
+                after = _count_instances(conn, project_id)
+                trans.commit()
+                LOG.info("create of %s had committed before its retry; not repeated",
+                         [i["instance_uuid"] for i in instances])
+                return after
             # serialisation point: every create of this project queues here
             bump_project_generation(conn, project_id)
             for inst in instances:

@@ -74,3 +74,33 @@ def test_parallel_creates_through_quota_function(env):
         t.join()
     assert outcomes.count("ok") == 4 and outcomes.count("over") == 26
     assert db_quotas.count_instances("proj-c")["cores"] == 8
+
+
+def test_boot_retried_after_its_commit_landed_makes_one_server(env):
+    """The Galera writer dies after the create's COMMIT but before its
+    answer: the transaction is retried (2013) and must find the mapping of
+    the first attempt - the API chose the uuid once - instead of failing on
+    the duplicate key or charging quota twice."""
+    import sqlalchemy as sa
+    from sqlalchemy import exc as sa_exc
+    from controlplane.db import engine as db_engine
+    eng, lost = db_engine.api_engine(), []
+
+    def commit_then_lose_the_answer(conn):
+        if lost:
+            return
+        lost.append(1)
+        conn.connection.dbapi_connection.commit()
+        raise sa_exc.OperationalError("COMMIT", {}, Exception(2013, "Lost connection"))
+
+    sa.event.listen(eng, "commit", commit_then_lose_the_answer)
+    try:
+        r = env.api.post("/servers", boot_body(name="once"))
+    finally:
+        sa.event.remove(eng, "commit", commit_then_lose_the_answer)
+    assert lost, "the simulated lost answer never happened"
+    assert r.status_code == 202, r.get_json()
+    assert [m["instance_uuid"] for m in cells.list_instance_mappings(project_id="proj-a")] \
+        == [r.get_json()["server"]["id"]]
+    assert db_quotas.count_instances("proj-a")["instances"] == 1
+    assert len(env.casts.of("schedule_and_build_instances")) == 1
