@@ -21,8 +21,9 @@
 #      run must report changed=0 on every host
 #   5. the lab tests (tests/lab, testinfra)
 #   6. every failover drill once (tools/drills/run.sh; docs/drills.md; a
-#      failed drill is reported, fatal only with LAB_CI_DRILLS_STRICT=1),
-#      and removal of the lab
+#      drill that could not run or whose books do not balance fails CI
+#      unless LAB_CI_DRILLS_STRICT=0; a missed timing target is only a
+#      warning), and removal of the lab
 # Every step prints its time; logs of the molecule runs (with per-task
 # times, ansible.posix.profile_tasks) go to $LAB_DIR/logs/.
 # Usage: tools/lab/ci.sh [--keep-lab] [--with-molecule] [--skip-molecule] [--molecule-only] [--skip-drills]
@@ -146,9 +147,10 @@ timed pytest -p no:cacheprovider --confcutdir=tests/lab -m lab -q tests/lab \
 # printed without failing CI (run.sh exits 3), as the timing of a loaded
 # 2-core machine varies. A drill whose books do not balance (an acknowledged write lost, a
 # duplicate, a stuck build or volume, quota != reality) or that could not
-# run is printed as FAILED with its report; it fails CI only with
-# LAB_CI_DRILLS_STRICT=1 (`make drills` always fails on it): the drills are
-# still finding HA bugs (docs/drills.md), and issue 5 tracks them.
+# run is printed as FAILED with its report and fails CI (an acknowledged
+# write lost is a bug, not a slow machine); LAB_CI_DRILLS_STRICT=0 makes it
+# a warning, e.g. to keep a lab for study. Strict since the 35 runs of
+# session 9 (docs/drills.md) balanced their books every time.
 if [ "$DRILLS" = 1 ]; then
   step "failover drills, each once"
   ds=$(date +%s); drills_rc=0
@@ -159,11 +161,11 @@ if [ "$DRILLS" = 1 ]; then
   if [ "$drills_rc" = 3 ]; then
     echo "WARNING: a drill missed a downtime/recovery target (summary above); not fatal in CI"
   elif [ "$drills_rc" != 0 ]; then
-    if [ "${LAB_CI_DRILLS_STRICT:-0}" = 1 ]; then
-      echo "a drill failed (above) and LAB_CI_DRILLS_STRICT=1" >&2
+    if [ "${LAB_CI_DRILLS_STRICT:-1}" = 1 ]; then
+      echo "a drill failed: its books do not balance or it could not run (summary above)" >&2
       exit 1
     fi
-    echo "WARNING: a drill failed (summary above); not fatal here (LAB_CI_DRILLS_STRICT=1 makes it so)"
+    echo "WARNING: a drill failed (summary above); not fatal with LAB_CI_DRILLS_STRICT=0"
   fi
 fi
 echo "memory of the lab hosts:"
