@@ -11,7 +11,8 @@ import threading
 import pytest
 
 from controlplane import quota
-from controlplane.db import cells, quotas as db_quotas
+from controlplane.db import cells, engine as db_engine, quotas as db_quotas
+from tests.integration.lost_commit import first_commit_answer_lost
 from tests.unit.api_client import boot_body
 from tests.unit.conftest import api_dbs, cell_mappings, env, wsgi_app  # noqa: F401
 
@@ -81,23 +82,8 @@ def test_boot_retried_after_its_commit_landed_makes_one_server(env):
     answer: the transaction is retried (2013) and must find the mapping of
     the first attempt - the API chose the uuid once - instead of failing on
     the duplicate key or charging quota twice."""
-    import sqlalchemy as sa
-    from sqlalchemy import exc as sa_exc
-    from controlplane.db import engine as db_engine
-    eng, lost = db_engine.api_engine(), []
-
-    def commit_then_lose_the_answer(conn):
-        if lost:
-            return
-        lost.append(1)
-        conn.connection.dbapi_connection.commit()
-        raise sa_exc.OperationalError("COMMIT", {}, Exception(2013, "Lost connection"))
-
-    sa.event.listen(eng, "commit", commit_then_lose_the_answer)
-    try:
+    with first_commit_answer_lost(db_engine.api_engine()) as lost:
         r = env.api.post("/servers", boot_body(name="once"))
-    finally:
-        sa.event.remove(eng, "commit", commit_then_lose_the_answer)
     assert lost, "the simulated lost answer never happened"
     assert r.status_code == 202, r.get_json()
     assert [m["instance_uuid"] for m in cells.list_instance_mappings(project_id="proj-a")] \

@@ -14,6 +14,7 @@ from controlplane.db import volume_types as db_types
 from controlplane.db import volumes as db_volumes
 from controlplane.volume import exception as vexc
 from controlplane.volume import states
+from tests.integration.lost_commit import first_commit_answer_lost
 
 pytestmark = pytest.mark.integration
 
@@ -351,27 +352,16 @@ def test_creates_within_quota_read_back_on_the_writing_connection(conf, eng):
         sa.event.remove(eng, "checkout", listener)
 
 
-
-def test_volume_create_retried_after_its_commit_landed_makes_one_volume(
-        conf, eng, monkeypatch):
+def test_volume_create_retried_after_its_commit_landed_makes_one_volume(conf, eng):
     """The Galera writer dies after the commit but before its answer: the
     transaction is retried (2013) and must find the row of the first
     attempt - same id, chosen by the API outside the retries - instead of
     making a second volume and charging quota twice (the lab's
     galera-writer-kill drill created one volume twice)."""
-    from sqlalchemy import exc as sa_exc
     from controlplane.api.volume import quota as api_quota
-    real_commit, lost = db_quotas._check_and_commit, []
-
-    def commit_then_lose_the_answer(*args):
-        after = real_commit(*args)
-        if not lost:
-            lost.append(1)
-            raise sa_exc.OperationalError("COMMIT", {}, Exception(2013, "Lost connection"))
-        return after
-
-    monkeypatch.setattr(db_quotas, "_check_and_commit", commit_then_lose_the_answer)
-    vol = api_quota.create_volume(None, {"project_id": "p", "size": 2}, {"name": "__DEFAULT__"})
+    with first_commit_answer_lost(db_engine.api_engine()) as lost:
+        vol = api_quota.create_volume(None, {"project_id": "p", "size": 2},
+                                      {"name": "__DEFAULT__"})
     assert lost, "the simulated lost answer never happened"
     assert [v["id"] for v in db_volumes.list_volumes(eng, project_id="p")] \
         == [vol["id"]]
